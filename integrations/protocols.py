@@ -1,0 +1,55 @@
+"""The narrow seams between dmcare and the outside world.
+
+Each Protocol has one sandbox implementation (integrations/sandbox) and, in later work, real adapters.
+Every call that changes something outside takes an ``idempotency_key``: calling again with the same key
+must return the first result and change nothing, so the outbox can retry after a crash.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Protocol
+
+from integrations.models import Coupon, Dispatch, DispatchKind, Order, PointsAward, Refund, SentMessage, Shipment
+
+
+class OrderSystem(Protocol):
+    async def find_order(self, number: str) -> Order | None:
+        """The order with this reference, or None when the shop has none."""
+        ...
+
+    async def refund(self, *, order_number: str, amount: Decimal, idempotency_key: str) -> Refund: ...
+
+    async def dispatch(self, *, order_number: str, kind: DispatchKind, idempotency_key: str) -> Dispatch:
+        """Reship or expedite the order; the result carries the new tracking number."""
+        ...
+
+
+class TrackingService(Protocol):
+    async def track(self, *, carrier: str, tracking_number: str) -> Shipment | None:
+        """The carrier's current view of the parcel, or None when the carrier does not know it."""
+        ...
+
+
+class LoyaltyService(Protocol):
+    async def award_points(
+        self, *, customer_id: str, points: int, reason: str, idempotency_key: str
+    ) -> PointsAward: ...
+
+    async def create_coupon(
+        self,
+        *,
+        customer_id: str,
+        percent_off: int | None,
+        free_shipping: bool,
+        amount_off: Decimal | None,
+        expires_on: date,
+        idempotency_key: str,
+    ) -> Coupon: ...
+
+
+class DirectMessageChannel(Protocol):
+    async def send(self, *, recipient_id: str, text: str, idempotency_key: str) -> SentMessage:
+        """Deliver one DM. A second call with the same key must not deliver it again."""
+        ...
