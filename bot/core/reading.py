@@ -1,0 +1,176 @@
+"""Everything the core reads from one event before the machine decides: the facts and their sources.
+
+A ``Reading`` holds what was understood (order number, intents, rating, the assessment and the offer
+the policy would make) so the actions can use it after the machine has picked a transition.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from bot.conversation import JSON, Event
+from bot.policy import Assessment, alternative_value, assess, matching_row
+from bot.understanding import (
+    Intent,
+    OrderNumberRules,
+    classify_intents,
+    detect_concern,
+    detect_language,
+    extract_order_number,
+    extract_rating,
+)
+from flows.schema import Alternative, FlowDocument
+
+# Which offered part each choice intent points at.
+CHOICE_PARTS: dict[Intent, tuple[str, ...]] = {
+    Intent.CHOOSE_POINTS: ("points",),
+    Intent.CHOOSE_COUPON: ("coupon_percent", "coupon_order_value"),
+    Intent.CHOOSE_FREE_SHIPPING: ("free_shipping_coupon",),
+    Intent.CHOOSE_REFUND: ("refund_percent",),
+    Intent.REFUND_INSTEAD: ("refund_percent",),
+}
+
+
+@dataclass(slots=True)
+class Reading:
+    today: date
+    facts: dict[str, bool] = field(default_factory=dict)
+    order_number: str | None = None
+    rating: int | None = None
+    chosen: int | None = None  # index into the offer's alternatives
+    assessment: Assessment | None = None
+    offer_row: str | None = None
+    offer: list[JSON] | None = None
+    agent_text: str | None = None
+
+
+class Reader:
+    def __init__(self, document: FlowDocument) -> None:
+        self.document = document
+        settings = document.settings
+        self.rules = OrderNumberRules(
+            pattern=settings.order_number.pattern,
+            min_digits=settings.order_number.min_digits,
+            max_digits=settings.order_number.max_digits,
+        )
+
+    def read(self, context: JSON, event: Event) -> Reading:
+        """Facts for this event; also updates ``context`` with what is now known for good."""
+        reading = Reading(today=event.occurred_at.date())
+        settings = self.document.settings
+        facts = reading.facts
+        facts["order_attempts_left"] = context.get("order_attempts", 0) + 1 < settings.max_order_attempts
+        facts["unclear_replies_left"] = context.get("unclear_replies", 0) < settings.max_unclear_replies
+        offer = context.get("offer")
+        facts["refund_allowed"] = bool(offer) and any(alt.get("refund_percent") for alt in offer["alternatives"])
+        kind = event.kind
+        if kind == "message":
+            self._read_message(context, str(event.payload.get("text", "")), reading)
+        elif kind == "order_found":
+            self._read_order(context, event.payload, reading)
+        elif kind == "tracking_found":
+            context["shipment"] = event.payload["shipment"]
+            self._assess(context, reading)
+        elif kind == "compensation_issued":
+            context["compensation"] = event.payload
+            chosen = _chosen_alternative(context)
+            shipment_pending = (context.get("shipment") or {}).get("status") in (None, "pending")
+            facts["needs_dispatch"] = bool(chosen) and (
+                bool(chosen.get("reship")) or (bool(chosen.get("upgraded_shipping")) and shipment_pending
+                                               and not chosen.get("refund_percent"))
+            )
+        elif kind == "dispatched":
+            context["dispatch"] = event.payload
+        elif kind == "agent_reply":
+            reading.agent_text = str(event.payload.get("text", ""))
+        return reading
+
+    def _read_message(self, context: JSON, text: str, reading: Reading) -> None:
+        facts = reading.facts
+        if context.get("language") is None:
+            context["language"] = detect_language(text)
+        if context.get("concern") is None:
+            concern = detect_concern(text)
+            context["concern"] = None if concern == "other" else str(concern)
+        intents = classify_intents(text)
+        reading.order_number = extract_order_number(text, self.rules)
+        reading.rating = extract_rating(text)
+        facts["has_order_number"] = reading.order_number is not None
+        facts["wants_human"] = Intent.HUMAN in intents
+        facts["said_yes"] = Intent.YES in intents
+        facts["said_no"] = Intent.NO in intents
+        facts["wants_refund"] = Intent.REFUND_INSTEAD in intents or Intent.CHOOSE_REFUND in intents
+        facts["has_rating"] = reading.rating is not None
+        facts["low_rating"] = reading.rating is not None and reading.rating <= self.document.settings.low_rating
+        offer = context.get("offer")
+        if offer:
+            reading.chosen = choose_alternative(offer["alternatives"], intents)
+        facts["chose_alternative"] = reading.chosen is not None
+
+    def _read_order(self, context: JSON, payload: JSON, reading: Reading) -> None:
+        facts = reading.facts
+        owned = bool(payload.get("owned"))
+        facts["order_owned"] = owned
+        if not owned:
+            return  # nothing about someone else's order is kept or shown
+        order = payload["order"]
+        context["order"] = order
+        facts["high_value"] = Decimal(order["value"]) >= self.document.settings.high_value_threshold
+        facts["has_shipment"] = bool(order.get("shipments"))
+        if not facts["has_shipment"]:
+            self._assess(context, reading)
+
+    def _assess(self, context: JSON, reading: Reading) -> None:
+        order = context["order"]
+        assessment = assess(
+            promised_on=date.fromisoformat(order["promised_on"]),
+            shipment=context.get("shipment"),
+            today=reading.today,
+        )
+        reading.assessment = assessment
+        context["situation"] = assessment.situation
+        context["delay_days"] = assessment.delay_days
+        context["expected_on"] = assessment.expected_on.isoformat() if assessment.expected_on else None
+        facts = reading.facts
+        facts["is_late"] = assessment.delay_days > 0
+        facts["delivered"] = bool((context.get("shipment") or {}).get("delivered_on"))
+        policy = self.document.policy
+        row = matching_row(policy, situation=assessment.situation, delay_days=assessment.delay_days,
+                           tier=order.get("tier", "regular"))
+        facts["has_offer"] = row is not None
+        if row is None:
+            return
+        reading.offer_row = row.id
+        reading.offer = [alternative.model_dump(exclude_defaults=True) for alternative in row.offer]
+        best = alternative_value(row.offer[0], order_value=Decimal(order["value"]), point_value=policy.point_value)
+        facts["needs_approval"] = best > policy.bot_approval_limit
+        facts["refund_allowed"] = any(alternative.refund_percent for alternative in row.offer)
+
+
+def choose_alternative(alternatives: list[JSON], intents: frozenset[Intent]) -> int | None:
+    """The alternative the customer picked: the one naming a part they asked for, or the first on yes."""
+    wanted = [part for intent, parts in CHOICE_PARTS.items() if intent in intents for part in parts]
+    if wanted:
+        for index, alternative in enumerate(alternatives):
+            if any(alternative.get(part) for part in wanted):
+                return index
+        return None
+    if Intent.YES in intents and Intent.NO not in intents:
+        return 0
+    return None
+
+
+def _chosen_alternative(context: JSON) -> dict[str, Any] | None:
+    offer = context.get("offer")
+    chosen = context.get("chosen")
+    if not offer or chosen is None:
+        return None
+    alternative: dict[str, Any] = offer["alternatives"][chosen]
+    return alternative
+
+
+def alternative_from(data: JSON) -> Alternative:
+    return Alternative.model_validate(data)

@@ -1,0 +1,332 @@
+"""One step of a conversation: read the event, let the flow's machine decide, turn actions into effects.
+
+``DecisionCore.decide`` is a pure function of (snapshot, event): it returns the new state and context,
+the messages to send and the commands to run. It never touches the database or the network, so a
+step can be replayed, tested from a table, and committed in one transaction by the runtime.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from bot.conversation import JSON, CommandSpec, ConversationSnapshot, Decision, Event, OutgoingMessage
+from bot.core.reading import Reader, Reading, alternative_from
+from bot.policy import expires_on
+from bot.texts import TextBook, format_date, format_money
+from flows.compiler import CompiledFlow
+from flows.schema import Action, EscalateArgs, duration_seconds
+
+PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
+
+
+@dataclass(slots=True)
+class _Turn:
+    snapshot: ConversationSnapshot
+    event: Event
+    reading: Reading
+    context: JSON
+    revision: int
+    texts: list[str] = field(default_factory=list)
+    outgoing: list[OutgoingMessage] = field(default_factory=list)
+    commands: list[CommandSpec] = field(default_factory=list)
+    escalation: JSON | None = None
+
+    @property
+    def language(self) -> str:
+        return str(self.context.get("language") or "")
+
+    def key(self, kind: str) -> str:
+        return f"c{self.snapshot.conversation_id}:r{self.revision}:{kind}"
+
+
+class DecisionCore:
+    def __init__(self, flow: CompiledFlow) -> None:
+        self.flow = flow
+        self.document = flow.document
+        self.reader = Reader(flow.document)
+        self.texts = TextBook(flow.document)
+        self._timeouts = {
+            name: duration_seconds(spec.timeout.after)
+            for name, spec in flow.document.states.items()
+            if spec.timeout is not None
+        }
+        self._actions: dict[str, Callable[[_Turn, Any], None]] = {
+            "say": self._say,
+            "remember_order": self._remember_order,
+            "lookup_order": self._lookup_order,
+            "lookup_tracking": self._lookup_tracking,
+            "make_offer": self._make_offer,
+            "issue_compensation": self._issue_compensation,
+            "dispatch": self._dispatch,
+            "escalate": self._escalate,
+            "count": self._count,
+            "reset": self._reset,
+            "record_rating": self._record_rating,
+            "relay_agent_text": self._relay_agent_text,
+        }
+
+    def decide(self, snapshot: ConversationSnapshot, event: Event) -> Decision:
+        if event.kind == "timeout" and event.payload.get("revision") != snapshot.revision:
+            # A timer armed before the customer last spoke: the conversation has moved on.
+            return Decision(
+                source=snapshot.state, target=snapshot.state, transition_index=None,
+                revision=snapshot.revision, context=snapshot.context, facts={}, outgoing=[], commands=[],
+                note="stale timeout",
+            )  # fmt: skip
+        context = dict(snapshot.context)
+        reading = self.reader.read(context, event)
+        if not context.get("language"):
+            context["language"] = self.document.default_language
+        outcome = self.flow.decide(snapshot.state, event.kind, reading.facts)
+        turn = _Turn(snapshot=snapshot, event=event, reading=reading, context=context, revision=snapshot.revision + 1)
+        for action in outcome.actions:
+            self._actions[action.name](turn, action.argument)
+        self._finish_turn(turn, outcome.target)
+        used = self.flow.guards_for(snapshot.state, event.kind)
+        return Decision(
+            source=outcome.source, target=outcome.target, transition_index=outcome.transition_index,
+            revision=turn.revision, context=context, facts={name: reading.facts.get(name, False) for name in used},
+            outgoing=turn.outgoing, commands=turn.commands,
+        )  # fmt: skip
+
+    def _finish_turn(self, turn: _Turn, target: str) -> None:
+        if turn.texts:
+            # One bot turn is one DM: X counts every send against a small budget.
+            text = "\n\n".join(turn.texts)
+            turn.outgoing.insert(0, OutgoingMessage(author="bot", text=text, language=turn.language))
+        for position, message in enumerate(turn.outgoing):
+            turn.commands.insert(
+                position,
+                CommandSpec(
+                    kind="send_reply",
+                    payload={"recipient_id": turn.snapshot.customer_id, "text": message.text, "author": message.author},
+                    idempotency_key=turn.key(f"send{position}"),
+                ),
+            )
+        if turn.escalation is not None:
+            turn.commands.append(
+                CommandSpec(kind="escalate", payload=turn.escalation, idempotency_key=turn.key("escalate"))
+            )
+        if target in self._timeouts:
+            turn.commands.append(
+                CommandSpec(
+                    kind="schedule_timeout",
+                    payload={"revision": turn.revision, "state": target},
+                    idempotency_key=turn.key("timeout"),
+                    delay_seconds=self._timeouts[target],
+                )
+            )
+
+    # --- actions --------------------------------------------------------------------------------------
+
+    def _say(self, turn: _Turn, key: str) -> None:
+        if key == "offer":
+            turn.texts.append(self._offer_text(turn, key))
+            return
+        context = turn.context
+        turn.texts.append(
+            self.texts.render(
+                key, language=turn.language, values=self._values(turn),
+                variant_keys=(context.get("situation"), context.get("concern")),
+            )
+        )  # fmt: skip
+
+    def _remember_order(self, turn: _Turn, _: None) -> None:
+        turn.context["order_number"] = turn.reading.order_number
+        for stale in ("order", "shipment", "situation", "delay_days", "expected_on", "offer", "chosen"):
+            turn.context.pop(stale, None)
+
+    def _lookup_order(self, turn: _Turn, _: None) -> None:
+        turn.commands.append(
+            CommandSpec(
+                kind="lookup_order",
+                payload={"order_number": turn.context["order_number"], "customer_id": turn.snapshot.customer_id},
+                idempotency_key=turn.key("lookup_order"),
+            )
+        )
+
+    def _lookup_tracking(self, turn: _Turn, _: None) -> None:
+        shipment = turn.context["order"]["shipments"][0]
+        turn.commands.append(
+            CommandSpec(
+                kind="lookup_tracking",
+                payload={"carrier": shipment["carrier"], "tracking_number": shipment["tracking_number"]},
+                idempotency_key=turn.key("lookup_tracking"),
+            )
+        )
+
+    def _make_offer(self, turn: _Turn, _: None) -> None:
+        reading = turn.reading
+        assert reading.offer is not None, "make_offer needs a policy row (guard it with has_offer)"
+        turn.context["offer"] = {
+            "row": reading.offer_row,
+            "alternatives": reading.offer,
+            "expires_on": expires_on(self.document.policy, reading.today).isoformat(),
+            "policy_version": self.document.policy.version,
+        }
+        turn.context["unclear_replies"] = 0
+        turn.texts.append(self._offer_text(turn, "offer"))
+
+    def _issue_compensation(self, turn: _Turn, _: None) -> None:
+        context = turn.context
+        chosen = turn.reading.chosen
+        assert chosen is not None, "issue_compensation needs a chosen alternative (guard it with chose_alternative)"
+        context["chosen"] = chosen
+        order = context["order"]
+        situation = context.get("situation", "late")
+        turn.commands.append(
+            CommandSpec(
+                kind="issue_compensation",
+                payload={
+                    "order_number": context["order_number"],
+                    "customer_id": order["customer_id"],
+                    "situation": situation,
+                    "policy_row": context["offer"]["row"],
+                    "alternative": context["offer"]["alternatives"][chosen],
+                    "order_value": order["value"],
+                    "currency": order["currency"],
+                    "expires_on": context["offer"]["expires_on"],
+                },
+                # One compensation per order and situation, whichever conversation asks.
+                idempotency_key=f"compensation:{context['order_number']}:{situation}",
+            )
+        )
+
+    def _dispatch(self, turn: _Turn, _: None) -> None:
+        context = turn.context
+        chosen = context["offer"]["alternatives"][context["chosen"]]
+        kind = "reship" if chosen.get("reship") else "expedite"
+        situation = context.get("situation", "late")
+        turn.commands.append(
+            CommandSpec(
+                kind="dispatch",
+                payload={"order_number": context["order_number"], "kind": kind},
+                idempotency_key=f"dispatch:{context['order_number']}:{situation}",
+            )
+        )
+
+    def _escalate(self, turn: _Turn, arguments: EscalateArgs) -> None:
+        if turn.escalation is None:
+            turn.escalation = {"reasons": [], "priority": arguments.priority, "state": turn.snapshot.state}
+            proposal = turn.reading.offer or (turn.context.get("offer") or {}).get("alternatives")
+            if proposal:
+                turn.escalation["proposal"] = {"row": turn.reading.offer_row, "alternatives": proposal}
+        turn.escalation["reasons"].append(arguments.reason)
+        if PRIORITY_RANK[arguments.priority] < PRIORITY_RANK[turn.escalation["priority"]]:
+            turn.escalation["priority"] = arguments.priority
+
+    def _count(self, turn: _Turn, counter: str) -> None:
+        turn.context[counter] = turn.context.get(counter, 0) + 1
+
+    def _reset(self, turn: _Turn, counter: str) -> None:
+        turn.context[counter] = 0
+
+    def _record_rating(self, turn: _Turn, _: None) -> None:
+        turn.context["rating"] = turn.reading.rating
+
+    def _relay_agent_text(self, turn: _Turn, _: None) -> None:
+        text = turn.reading.agent_text
+        if text:
+            turn.outgoing.append(OutgoingMessage(author="agent", text=text, language=turn.language))
+
+    # --- wording --------------------------------------------------------------------------------------
+
+    def _values(self, turn: _Turn) -> dict[str, str]:
+        context = turn.context
+        language = turn.language
+        order = context.get("order") or {}
+        shipment = context.get("shipment") or {}
+        dispatch = context.get("dispatch") or {}
+        values = {
+            "shop": self.document.shop,
+            "order_number": str(context.get("order_number") or turn.reading.order_number or ""),
+            "carrier": _carrier_name(shipment.get("carrier") or ""),
+            "tracking_number": str(shipment.get("tracking_number") or ""),
+            "eta": format_date(context.get("expected_on") or shipment.get("estimated_delivery"), language),
+            "promised": format_date(order.get("promised_on"), language),
+            "delivered_on": format_date(shipment.get("delivered_on"), language),
+            "delay_days": str(context.get("delay_days") or 0),
+            "new_carrier": _carrier_name(dispatch.get("carrier") or ""),
+            "new_tracking_number": str(dispatch.get("tracking_number") or ""),
+            "new_eta": format_date(dispatch.get("estimated_delivery"), language),
+        }
+        compensation = context.get("compensation")
+        if compensation is not None:
+            values["compensation"] = self._issued_text(turn, compensation)
+        return values
+
+    def _offer_text(self, turn: _Turn, key: str) -> str:
+        offer = turn.context["offer"]
+        language = turn.language
+        described = [self._alternative_text(turn, data, offer["expires_on"]) for data in offer["alternatives"]]
+        alternatives = ""
+        if len(described) > 1:
+            rest = self.texts.join(described[1:], conjunction="join_or", language=language)
+            alternatives = self.texts.render("offer_alternatives", language=language, values={"alternatives": rest})
+        values = {**self._values(turn), "offer": described[0], "alternatives": alternatives}
+        return self.texts.render(key, language=language, values=values)
+
+    def _alternative_text(self, turn: _Turn, data: JSON, expires: str) -> str:
+        alternative = alternative_from(data)
+        language = turn.language
+        order = turn.context.get("order") or {}
+        value = Decimal(str(order.get("value", "0")))
+        currency = str(order.get("currency", ""))
+        common = {"expires": format_date(expires, language)}
+        parts: list[str] = []
+        if alternative.reship:
+            parts.append(self.texts.render("part_reship", language=language, values=common))
+        if alternative.refund_percent:
+            amount = format_money(value * alternative.refund_percent / 100, currency)
+            key = "part_full_refund" if alternative.refund_percent == 100 else "part_refund"
+            parts.append(self.texts.render(key, language=language, values={"amount": amount}))
+        if alternative.coupon_order_value:
+            values = {**common, "amount": format_money(value, currency)}
+            parts.append(self.texts.render("part_coupon_order_value", language=language, values=values))
+        if alternative.coupon_percent:
+            values = {**common, "percent": str(alternative.coupon_percent)}
+            parts.append(self.texts.render("part_coupon_percent", language=language, values=values))
+        if alternative.free_shipping_coupon:
+            parts.append(self.texts.render("part_free_shipping", language=language, values=common))
+        if alternative.upgraded_shipping:
+            parts.append(self.texts.render("part_upgraded_shipping", language=language, values=common))
+        if alternative.points:
+            parts.append(self._points_text(alternative.points, language, "part_points", "part_points_plain"))
+        return self.texts.join(parts, conjunction="join_and", language=language)
+
+    def _points_text(self, points: int, language: str, with_reward: str, plain: str) -> str:
+        reward = self._reward_for(points, language)
+        key = with_reward if reward else plain
+        return self.texts.render(key, language=language, values={"points": str(points), "reward": reward})
+
+    def _reward_for(self, points: int, language: str) -> str:
+        """The biggest catalogue reward the points cover: "500 points is a camping lamp"."""
+        best = ""
+        for item in sorted(self.document.policy.catalogue, key=lambda item: item.points):
+            if item.points <= points:
+                best = item.reward.get(language) or item.reward.get(self.document.default_language, "")  # type: ignore[call-overload]
+        return best
+
+    def _issued_text(self, turn: _Turn, issued: JSON) -> str:
+        language = turn.language
+        parts: list[str] = []
+        if issued.get("refund"):
+            amount = format_money(issued["refund"]["amount"], issued["refund"]["currency"])
+            parts.append(self.texts.render("issued_refund", language=language, values={"amount": amount}))
+        for coupon in issued.get("coupons", []):
+            values = {"code": coupon["code"], "expires": format_date(coupon["expires_on"], language)}
+            parts.append(self.texts.render("issued_coupon", language=language, values=values))
+        if issued.get("points"):
+            parts.append(self._points_text(int(issued["points"]), language, "issued_points", "issued_points"))
+        return " ".join(parts)
+
+
+_CARRIER_NAMES = {"ups": "UPS", "usps": "USPS", "fedex": "FedEx", "dhl": "DHL", "dhl_express": "DHL Express"}
+
+
+def _carrier_name(slug: str) -> str:
+    return _CARRIER_NAMES.get(slug.lower(), slug)
+

@@ -1,0 +1,61 @@
+"""Render the flow's customer-facing texts in the conversation's language.
+
+Variants are picked by the most specific thing we know: the assessed situation, then the customer's
+stated concern, then ``default``. Placeholders were checked when the flow was loaded; a value we do not
+have renders as an empty string rather than leaking ``{braces}`` to a customer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from flows.schema import FlowDocument
+
+EMPTY = ""
+
+
+class _Values(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return EMPTY
+
+
+class TextBook:
+    def __init__(self, document: FlowDocument) -> None:
+        self._texts = {key: entry.all_localized() for key, entry in document.texts.items()}
+        self.default_language = document.default_language
+        self.shop = document.shop
+
+    def has(self, key: str) -> bool:
+        return key in self._texts
+
+    def render(
+        self, key: str, *, language: str, values: Mapping[str, str], variant_keys: tuple[str | None, ...] = ()
+    ) -> str:
+        variants = self._texts[key]
+        localized = variants["default"]
+        for variant in variant_keys:
+            if variant is not None and variant in variants:
+                localized = variants[variant]
+                break
+        template = localized.get(language) or localized[self.default_language]  # type: ignore[index]
+        return template.format_map(_Values(values))
+
+    def join(self, items: list[str], *, conjunction: str, language: str) -> str:
+        separator = self.render(conjunction, language=language, values={})
+        return separator.join(items)
+
+
+def format_date(value: date | str | None, language: str) -> str:
+    if value is None:
+        return EMPTY
+    day = value if isinstance(value, date) else date.fromisoformat(value)
+    if language == "zh":
+        return f"{day.month}月{day.day}日"
+    return day.strftime("%b ") + str(day.day)
+
+
+def format_money(amount: Decimal | str | Any, currency: str) -> str:
+    return f"{Decimal(str(amount)).quantize(Decimal('0.01'))} {currency}"
