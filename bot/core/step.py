@@ -189,9 +189,10 @@ class DecisionCore:
                     "order_value": order["value"],
                     "currency": order["currency"],
                     "expires_on": context["offer"]["expires_on"],
+                    # One compensation per order and situation, whichever conversation asks for it.
+                    "compensation_key": f"compensation:{context['order_number']}:{situation}",
                 },
-                # One compensation per order and situation, whichever conversation asks.
-                idempotency_key=f"compensation:{context['order_number']}:{situation}",
+                idempotency_key=turn.key("issue_compensation"),
             )
         )
 
@@ -203,8 +204,12 @@ class DecisionCore:
         turn.commands.append(
             CommandSpec(
                 kind="dispatch",
-                payload={"order_number": context["order_number"], "kind": kind},
-                idempotency_key=f"dispatch:{context['order_number']}:{situation}",
+                payload={
+                    "order_number": context["order_number"],
+                    "kind": kind,
+                    "dispatch_key": f"dispatch:{context['order_number']}:{situation}",
+                },
+                idempotency_key=turn.key("dispatch"),
             )
         )
 

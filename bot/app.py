@@ -1,0 +1,66 @@
+"""Wire dmcare together from settings: database, flows, integrations, runtime."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import Engine
+
+from bot.runtime.clock import Clock, SystemClock
+from bot.runtime.executors import Executors, Services
+from bot.runtime.flow_registry import FlowRegistry
+from bot.runtime.inbox import Inbox
+from bot.runtime.outbox import Outbox, Trace
+from bot.runtime.processor import EventProcessor
+from bot.runtime.runtime import Runtime
+from bot.settings import Settings
+from bot.storage.database import create_database_engine, upgrade
+from flows.loader import load_default_flow, load_flow_file
+from integrations.models import SentMessage
+from integrations.sandbox import DEFAULT_DEMO_DATA, SandboxServices, build_sandbox
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: Engine
+    runtime: Runtime
+    sandbox: SandboxServices
+
+
+def build_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    trace: Trace | None = None,
+    on_delivered: Callable[[SentMessage], None] | None = None,
+    today: date | None = None,
+) -> App:
+    clock = clock or SystemClock()
+    engine = create_database_engine(settings.database_url)
+    upgrade(engine)
+    flows = FlowRegistry(engine=engine, clock=clock)
+    flows.publish(load_flow_file(settings.flow_file) if settings.flow_file else load_default_flow())
+    sandbox = build_sandbox(
+        data_path=settings.demo_data or DEFAULT_DEMO_DATA,
+        ledger_path=settings.default_ledger_path(),
+        today=today or clock.now().date(),
+        on_delivered=on_delivered,
+    )
+    services = Services(orders=sandbox.orders, tracking=sandbox.tracking, loyalty=sandbox.loyalty, channel=sandbox.channel)
+    executors = Executors(
+        services=services, engine=engine, first_response_sla=timedelta(minutes=settings.first_response_sla_minutes)
+    )
+    runtime = Runtime(
+        inbox=Inbox(engine=engine, clock=clock),
+        processor=EventProcessor(engine=engine, flows=flows, clock=clock, trace=trace),
+        outbox=Outbox(engine=engine, executors=executors, clock=clock, max_attempts=settings.max_command_attempts,
+                      trace=trace),
+        flows=flows,
+        clock=clock,
+        batch_size=settings.batch_size,
+        poll_interval=settings.poll_interval_seconds,
+    )  # fmt: skip
+    return App(settings=settings, engine=engine, runtime=runtime, sandbox=sandbox)

@@ -1,0 +1,204 @@
+"""Carry out commands against the integrations; results come back to the conversation as events.
+
+Every executor is safe to run twice with the same command: outside effects go through the provider
+with an idempotency key, and compensation is recorded locally under a unique key before any provider
+is called, so a crash between "paid" and "marked done" can never pay again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from bot.storage.tables import Compensation, Escalation
+from integrations.models import DispatchKind, Order, Shipment
+from integrations.protocols import DirectMessageChannel, LoyaltyService, OrderSystem, TrackingService
+
+COMPENSATIONS = Compensation.__table__  # type: ignore[attr-defined]
+ESCALATIONS = Escalation.__table__  # type: ignore[attr-defined]
+
+# Which failure event a command reports when it gives up, so the flow can hand over honestly.
+FAILURE_EVENTS = {
+    "lookup_order": "lookup_failed",
+    "lookup_tracking": "lookup_failed",
+    "issue_compensation": "compensation_failed",
+    "dispatch": "dispatch_failed",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    orders: OrderSystem
+    tracking: TrackingService
+    loyalty: LoyaltyService
+    channel: DirectMessageChannel
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a finished command leaves behind: its result, and the event to feed back, if any."""
+
+    result: dict[str, Any]
+    event_kind: str | None = None
+    event_payload: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CommandRun:
+    id: int
+    conversation_id: int
+    kind: str
+    payload: dict[str, Any]
+    idempotency_key: str
+
+
+class Executors:
+    def __init__(self, *, services: Services, engine: Engine, first_response_sla: timedelta) -> None:
+        self._services = services
+        self._engine = engine
+        self._sla = first_response_sla
+
+    async def run(self, command: CommandRun, now: datetime) -> Outcome:
+        handler = getattr(self, f"_{command.kind}", None)
+        if handler is None:
+            raise ValueError(f"no executor for command kind {command.kind!r}")
+        outcome: Outcome = await handler(command, now)
+        return outcome
+
+    async def _send_reply(self, command: CommandRun, now: datetime) -> Outcome:
+        sent = await self._services.channel.send(
+            recipient_id=command.payload["recipient_id"], text=command.payload["text"],
+            idempotency_key=command.idempotency_key,
+        )  # fmt: skip
+        return Outcome(result={"message_id": sent.message_id})
+
+    async def _lookup_order(self, command: CommandRun, now: datetime) -> Outcome:
+        number = command.payload["order_number"]
+        order = await self._services.orders.find_order(number)
+        if order is None:
+            return Outcome(result={"found": False}, event_kind="order_not_found", event_payload={"order_number": number})
+        owned = order.owner_x_user_id == command.payload["customer_id"]
+        # Someone else's order: the event says so and carries nothing else, so nothing can leak.
+        payload: dict[str, Any] = {"owned": owned, "order": _order_facts(order) if owned else None}
+        return Outcome(result={"found": True, "owned": owned}, event_kind="order_found", event_payload=payload)
+
+    async def _lookup_tracking(self, command: CommandRun, now: datetime) -> Outcome:
+        carrier, number = command.payload["carrier"], command.payload["tracking_number"]
+        shipment = await self._services.tracking.track(carrier=carrier, tracking_number=number)
+        facts = _shipment_facts(shipment) if shipment is not None else {
+            "carrier": carrier, "tracking_number": number, "status": "unknown",
+        }  # fmt: skip
+        return Outcome(result={"status": facts["status"]}, event_kind="tracking_found", event_payload={"shipment": facts})
+
+    async def _issue_compensation(self, command: CommandRun, now: datetime) -> Outcome:
+        payload = command.payload
+        key = payload["compensation_key"]
+        record = self._reserve_compensation(command, now)
+        if record["status"] == "issued":
+            issued = dict(record["result"] or {})
+            issued["already_issued"] = record["conversation_id"] != command.conversation_id
+            return Outcome(result=issued, event_kind="compensation_issued", event_payload=issued)
+        # The alternative chosen is the one recorded first; a later conversation cannot swap it.
+        alternative: dict[str, Any] = record["alternative"]
+        value = Decimal(str(payload["order_value"]))
+        expires = date.fromisoformat(payload["expires_on"])
+        issued: dict[str, Any] = {"coupons": []}
+        services = self._services
+        if alternative.get("points"):
+            award = await services.loyalty.award_points(
+                customer_id=payload["customer_id"], points=int(alternative["points"]),
+                reason=f"Sorry about order #{payload['order_number']}", idempotency_key=f"{key}:points",
+            )  # fmt: skip
+            issued["points"] = award.points
+            issued["points_transaction"] = award.transaction_id
+        coupon_parts = (
+            ("coupon_percent", {"percent_off": alternative.get("coupon_percent"), "free_shipping": False, "amount_off": None}),
+            ("free_shipping_coupon", {"percent_off": None, "free_shipping": True, "amount_off": None}),
+            ("coupon_order_value", {"percent_off": None, "free_shipping": False, "amount_off": value}),
+        )
+        for part, options in coupon_parts:
+            if alternative.get(part):
+                coupon = await services.loyalty.create_coupon(
+                    customer_id=payload["customer_id"], expires_on=expires, idempotency_key=f"{key}:{part}", **options
+                )
+                issued["coupons"].append({"code": coupon.code, "expires_on": coupon.expires_on.isoformat(), "part": part})
+        if alternative.get("refund_percent"):
+            amount = (value * int(alternative["refund_percent"]) / 100).quantize(Decimal("0.01"))
+            refund = await services.orders.refund(
+                order_number=payload["order_number"], amount=amount, idempotency_key=f"{key}:refund"
+            )
+            issued["refund"] = {"amount": str(refund.amount), "currency": refund.currency, "refund_id": refund.refund_id}
+        with self._engine.begin() as connection:
+            connection.execute(
+                update(COMPENSATIONS)
+                .where(COMPENSATIONS.c.idempotency_key == key)
+                .values(status="issued", result=issued, issued_at=now)
+            )
+        return Outcome(result=issued, event_kind="compensation_issued", event_payload=issued)
+
+    def _reserve_compensation(self, command: CommandRun, now: datetime) -> dict[str, Any]:
+        payload = command.payload
+        row = {
+            "idempotency_key": payload["compensation_key"], "conversation_id": command.conversation_id,
+            "order_number": payload["order_number"], "customer_id": payload["customer_id"],
+            "situation": payload["situation"], "policy_row": payload["policy_row"],
+            "alternative": payload["alternative"], "status": "issuing", "result": None, "created_at": now,
+        }  # fmt: skip
+        with self._engine.begin() as connection:
+            dialect_insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+            connection.execute(dialect_insert(COMPENSATIONS).on_conflict_do_nothing(index_elements=["idempotency_key"]), row)
+            stored = connection.execute(
+                select(COMPENSATIONS).where(COMPENSATIONS.c.idempotency_key == payload["compensation_key"])
+            ).mappings().one()
+        return dict(stored)
+
+    async def _dispatch(self, command: CommandRun, now: datetime) -> Outcome:
+        dispatch = await self._services.orders.dispatch(
+            order_number=command.payload["order_number"], kind=DispatchKind(command.payload["kind"]),
+            idempotency_key=command.payload["dispatch_key"],
+        )  # fmt: skip
+        facts = {
+            "kind": dispatch.kind.value, "carrier": dispatch.carrier, "tracking_number": dispatch.tracking_number,
+            "estimated_delivery": dispatch.estimated_delivery.isoformat() if dispatch.estimated_delivery else None,
+        }  # fmt: skip
+        return Outcome(result=facts, event_kind="dispatched", event_payload=facts)
+
+    async def _escalate(self, command: CommandRun, now: datetime) -> Outcome:
+        payload = command.payload
+        row = {
+            "idempotency_key": command.idempotency_key, "conversation_id": command.conversation_id,
+            "reasons": payload["reasons"], "priority": payload["priority"], "proposal": payload.get("proposal"),
+            "status": "open", "sla_due_at": now + self._sla, "created_at": now,
+        }  # fmt: skip
+        with self._engine.begin() as connection:
+            dialect_insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+            connection.execute(dialect_insert(ESCALATIONS).on_conflict_do_nothing(index_elements=["idempotency_key"]), row)
+        return Outcome(result={"reasons": payload["reasons"], "priority": payload["priority"]})
+
+    async def _schedule_timeout(self, command: CommandRun, now: datetime) -> Outcome:
+        # The command only becomes due when the timer fires; firing is feeding the timeout event back.
+        return Outcome(result={"fired_at": now.isoformat()}, event_kind="timeout", event_payload=dict(command.payload))
+
+
+def _order_facts(order: Order) -> dict[str, Any]:
+    return {
+        "number": order.number, "value": str(order.value), "currency": order.currency,
+        "customer_id": order.customer_id, "tier": order.customer_tier.value,
+        "placed_on": order.placed_on.isoformat(), "promised_on": order.promised_on.isoformat(),
+        "shipments": [{"carrier": s.carrier, "tracking_number": s.tracking_number} for s in order.shipments],
+    }  # fmt: skip
+
+
+def _shipment_facts(shipment: Shipment) -> dict[str, Any]:
+    return {
+        "carrier": shipment.carrier, "tracking_number": shipment.tracking_number, "status": shipment.status.value,
+        "exception": shipment.exception.value if shipment.exception else None,
+        "estimated_delivery": shipment.estimated_delivery.isoformat() if shipment.estimated_delivery else None,
+        "delivered_on": shipment.delivered_on.isoformat() if shipment.delivered_on else None,
+        "last_event": shipment.last_event,
+    }  # fmt: skip

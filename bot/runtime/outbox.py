@@ -1,0 +1,189 @@
+"""Run due commands from the outbox and feed their results back into the inbox.
+
+Commands of different conversations run concurrently; the replies of one conversation go out in the
+order they were decided, and a reply waiting on a retry holds back the replies after it. Completion
+(command done, result event in the inbox, message marked delivered) is one transaction, so a crash
+leaves the command pending and it runs again under the same idempotency key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, bindparam, func, select, update
+
+from bot.runtime.clock import Clock
+from bot.runtime.executors import FAILURE_EVENTS, CommandRun, Executors, Outcome
+from bot.runtime.inbox import insert_ignoring_duplicates
+from bot.storage.tables import Command, Message
+from integrations.errors import PermanentIntegrationError, RetryableIntegrationError
+
+log = logging.getLogger(__name__)
+
+COMMANDS = Command.__table__  # type: ignore[attr-defined]
+MESSAGES = Message.__table__  # type: ignore[attr-defined]
+
+Trace = Callable[[dict[str, Any]], None]
+
+
+class Outbox:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        executors: Executors,
+        clock: Clock,
+        max_attempts: int = 5,
+        trace: Trace | None = None,
+    ) -> None:
+        self._engine = engine
+        self._executors = executors
+        self._clock = clock
+        self._max_attempts = max_attempts
+        self._trace = trace
+
+    def next_due(self) -> datetime | None:
+        with self._engine.connect() as connection:
+            due: datetime | None = connection.execute(
+                select(func.min(COMMANDS.c.not_before)).where(COMMANDS.c.status == "pending")
+            ).scalar_one_or_none()
+        return due
+
+    async def run_due(self, limit: int = 500) -> int:
+        """Run the commands that are due; returns how many finished or were rescheduled."""
+        now = self._clock.now()
+        runs = self._due(now, limit)
+        if not runs:
+            return 0
+        by_conversation: dict[int, list[CommandRun]] = defaultdict(list)
+        for run in runs:
+            by_conversation[run.conversation_id].append(run)
+        finished = await asyncio.gather(*(self._run_in_order(group, now) for group in by_conversation.values()))
+        self._complete([item for group in finished for item in group], now)
+        return len(runs)
+
+    def _due(self, now: datetime, limit: int) -> list[CommandRun]:
+        with self._engine.connect() as connection:
+            rows = connection.execute(
+                select(COMMANDS.c.id, COMMANDS.c.conversation_id, COMMANDS.c.kind, COMMANDS.c.payload,
+                       COMMANDS.c.idempotency_key)
+                .where(COMMANDS.c.status == "pending", COMMANDS.c.not_before <= now)
+                .order_by(COMMANDS.c.id)
+                .limit(limit)
+            ).all()  # fmt: skip
+            if not rows:
+                return []
+            conversations = {row.conversation_id for row in rows}
+            # The oldest pending reply of each conversation, due or not: later replies wait for it.
+            first_reply = dict(
+                connection.execute(
+                    select(COMMANDS.c.conversation_id, func.min(COMMANDS.c.id))
+                    .where(COMMANDS.c.status == "pending", COMMANDS.c.kind == "send_reply",
+                           COMMANDS.c.conversation_id.in_(conversations))
+                    .group_by(COMMANDS.c.conversation_id)
+                ).all()  # fmt: skip
+            )
+        due_ids = {row.id for row in rows}
+        runs = []
+        for row in rows:
+            if row.kind == "send_reply" and first_reply.get(row.conversation_id) not in due_ids:
+                continue  # an earlier reply of this conversation is waiting for a retry
+            runs.append(CommandRun(id=row.id, conversation_id=row.conversation_id, kind=row.kind,
+                                   payload=row.payload, idempotency_key=row.idempotency_key))  # fmt: skip
+        return runs
+
+    async def _run_in_order(self, group: list[CommandRun], now: datetime) -> list[tuple[CommandRun, Any]]:
+        done: list[tuple[CommandRun, Any]] = []
+        blocked = False
+        for run in group:
+            if blocked and run.kind == "send_reply":
+                continue  # keep this conversation's replies in order behind the one that failed
+            outcome = await self._attempt(run, now)
+            done.append((run, outcome))
+            if run.kind == "send_reply" and not isinstance(outcome, Outcome):
+                blocked = True
+        return done
+
+    async def _attempt(self, run: CommandRun, now: datetime) -> Outcome | Exception:
+        try:
+            return await self._executors.run(run, now)
+        except Exception as error:  # every failure is recorded on the command and retried or reported
+            if not isinstance(error, RetryableIntegrationError | PermanentIntegrationError):
+                log.exception("command %s (%s) failed unexpectedly", run.id, run.kind)
+            return error
+
+    def _complete(self, finished: list[tuple[CommandRun, Outcome | Exception]], now: datetime) -> None:
+        with self._engine.begin() as connection:
+            attempts = dict(
+                connection.execute(
+                    select(COMMANDS.c.id, COMMANDS.c.attempts).where(COMMANDS.c.id.in_([run.id for run, _ in finished]))
+                ).all()
+            )
+            updates: list[dict[str, Any]] = []
+            events: list[dict[str, Any]] = []
+            delivered: list[dict[str, Any]] = []
+            for run, outcome in finished:
+                tries = attempts[run.id] + 1
+                row = {"command": run.id, "new_attempts": tries, "new_error": None, "new_result": None,
+                       "new_status": "done", "new_not_before": now, "new_completed_at": now}  # fmt: skip
+                event_kind: str | None = None
+                event_payload: dict[str, Any] | None = None
+                if isinstance(outcome, Outcome):
+                    row["new_result"] = outcome.result
+                    event_kind, event_payload = outcome.event_kind, outcome.event_payload
+                    if run.kind == "send_reply":
+                        delivered.append({"key": run.idempotency_key, "external": outcome.result.get("message_id")})
+                else:
+                    row["new_error"] = f"{type(outcome).__name__}: {outcome}"[:1000]
+                    retryable = not isinstance(outcome, PermanentIntegrationError)
+                    if retryable and tries < self._max_attempts:
+                        row["new_status"] = "pending"
+                        row["new_completed_at"] = None
+                        row["new_not_before"] = now + _backoff(tries, outcome)
+                    else:
+                        row["new_status"] = "failed"
+                        event_kind = FAILURE_EVENTS.get(run.kind)
+                        event_payload = {"command": run.kind, "error": row["new_error"]}
+                updates.append(row)
+                if event_kind is not None:
+                    events.append({
+                        "event_id": f"result:{run.idempotency_key}", "kind": event_kind, "channel": "x",
+                        "customer_id": None, "conversation_id": run.conversation_id, "payload": event_payload or {},
+                        "received_at": now,
+                    })  # fmt: skip
+                if self._trace is not None:
+                    self._trace({"type": "command", "kind": run.kind, "key": run.idempotency_key,
+                                 "conversation": run.conversation_id, "status": row["new_status"],
+                                 "attempt": tries, "error": row["new_error"], "event": event_kind})  # fmt: skip
+            connection.execute(
+                update(COMMANDS)
+                .where(COMMANDS.c.id == bindparam("command"))
+                .values(
+                    attempts=bindparam("new_attempts"), status=bindparam("new_status"), error=bindparam("new_error"),
+                    result=bindparam("new_result", type_=COMMANDS.c.result.type),
+                    not_before=bindparam("new_not_before"), completed_at=bindparam("new_completed_at"),
+                ),
+                updates,
+            )  # fmt: skip
+            insert_ignoring_duplicates(connection, events)
+            if delivered:
+                connection.execute(
+                    update(MESSAGES)
+                    .where(MESSAGES.c.command_key == bindparam("key"))
+                    .values(delivered_at=now, external_id=bindparam("external")),
+                    delivered,
+                )
+
+
+def _backoff(tries: int, error: Exception) -> timedelta:
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after:
+        return timedelta(seconds=float(retry_after))
+    # Exponential with full jitter, capped: many conversations failing at once must not retry in step.
+    return timedelta(seconds=random.uniform(0, min(60.0, 0.5 * 2**tries)))

@@ -1,0 +1,281 @@
+"""Apply inbox events to conversations: one step each, in order, committed in batches.
+
+A batch takes the oldest unprocessed events, runs each through its conversation's decision core (in
+event order, so a conversation never sees two events at once), and writes the new states, messages,
+commands and the processed marks in ONE transaction. A crash before the commit leaves every event of
+the batch unprocessed, to be done again; a crash after it has lost nothing. Grouping the commit across
+conversations is what makes durable steps cheap.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, bindparam, insert, select, text, update
+
+from bot.conversation import ConversationSnapshot, Decision, Event
+from bot.runtime.clock import Clock
+from bot.runtime.flow_registry import FlowRegistry
+from bot.storage.tables import Command, Conversation, InboundEvent, Message
+from flows.compiler import FlowError
+
+log = logging.getLogger(__name__)
+
+EVENTS = InboundEvent.__table__  # type: ignore[attr-defined]
+CONVERSATIONS = Conversation.__table__  # type: ignore[attr-defined]
+MESSAGES = Message.__table__  # type: ignore[attr-defined]
+COMMANDS = Command.__table__  # type: ignore[attr-defined]
+
+Trace = Callable[[dict[str, Any]], None]
+
+# Serialises batches across processes on PostgreSQL, so one conversation never runs in two workers.
+_PG_BATCH_LOCK = 0x646D63617265  # "dmcare"
+
+
+@dataclass(slots=True)
+class _Live:
+    """A conversation as it stands inside the current batch."""
+
+    snapshot: ConversationSnapshot
+    is_new: bool
+    is_open: bool
+    changed: bool = False
+
+
+class EventProcessor:
+    def __init__(self, *, engine: Engine, flows: FlowRegistry, clock: Clock, trace: Trace | None = None) -> None:
+        self._engine = engine
+        self._flows = flows
+        self._clock = clock
+        self._trace = trace
+
+    def process_batch(self, limit: int = 500) -> int:
+        """Process up to ``limit`` pending events; returns how many were taken."""
+        now = self._clock.now()
+        with self._engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_BATCH_LOCK})
+            rows = connection.execute(
+                select(EVENTS).where(EVENTS.c.processed_at.is_(None)).order_by(EVENTS.c.id).limit(limit)
+            ).mappings().all()
+            if not rows:
+                return 0
+            live = self._load_conversations(connection, rows)
+            messages: list[dict[str, Any]] = []
+            commands: list[dict[str, Any]] = []
+            outcomes: list[dict[str, Any]] = []
+            for row in rows:
+                outcome = self._apply(connection, row, live, now, messages, commands)
+                outcomes.append({"event_row": row["id"], "outcome": outcome[0], "conversation": outcome[1]})
+            self._write(connection, live, messages, commands, outcomes, now)
+        return len(rows)
+
+    # --- loading --------------------------------------------------------------------------------------
+
+    def _load_conversations(self, connection: Connection, rows: Any) -> dict[Any, _Live]:
+        ids = {row["conversation_id"] for row in rows if row["conversation_id"] is not None}
+        customers = {(row["channel"], row["customer_id"]) for row in rows if row["conversation_id"] is None}
+        found: list[Any] = []
+        if ids:
+            found += connection.execute(select(CONVERSATIONS).where(CONVERSATIONS.c.id.in_(ids))).mappings().all()
+        if customers:
+            found += connection.execute(
+                select(CONVERSATIONS).where(
+                    CONVERSATIONS.c.is_open.is_(True),
+                    CONVERSATIONS.c.customer_id.in_({customer for _, customer in customers}),
+                )
+            ).mappings().all()
+        live: dict[Any, _Live] = {}
+        for conversation in found:
+            entry = _Live(
+                snapshot=ConversationSnapshot(
+                    conversation_id=conversation["id"],
+                    customer_id=conversation["customer_id"],
+                    flow_key=(conversation["flow_id"], conversation["flow_version"], conversation["flow_checksum"]),
+                    state=conversation["state"],
+                    revision=conversation["revision"],
+                    context=dict(conversation["context"] or {}),
+                ),
+                is_new=False,
+                is_open=conversation["is_open"],
+            )
+            live[conversation["id"]] = entry
+            if conversation["is_open"]:
+                live[(conversation["channel"], conversation["customer_id"])] = entry
+        return live
+
+    def _open_conversation(self, connection: Connection, channel: str, customer_id: str, now: datetime) -> _Live:
+        flow_key, core = self._flows.active_core()
+        initial = core.document.initial
+        new_id = connection.execute(
+            insert(CONVERSATIONS)
+            .values(
+                channel=channel, customer_id=customer_id, flow_id=flow_key[0], flow_version=flow_key[1],
+                flow_checksum=flow_key[2], state=initial, revision=0, is_open=True, context={},
+                created_at=now, updated_at=now,
+            )
+            .returning(CONVERSATIONS.c.id)
+        ).scalar_one()  # fmt: skip
+        snapshot = ConversationSnapshot(
+            conversation_id=new_id, customer_id=customer_id, flow_key=flow_key, state=initial, revision=0, context={}
+        )
+        return _Live(snapshot=snapshot, is_new=True, is_open=True)
+
+    # --- one event ------------------------------------------------------------------------------------
+
+    def _apply(
+        self,
+        connection: Connection,
+        row: Any,
+        live: dict[Any, _Live],
+        now: datetime,
+        messages: list[dict[str, Any]],
+        commands: list[dict[str, Any]],
+    ) -> tuple[str, int | None]:
+        if row["conversation_id"] is not None:
+            entry = live.get(row["conversation_id"])
+        else:
+            entry = live.get((row["channel"], row["customer_id"]))
+            if entry is None and row["kind"] == "message" and row["customer_id"]:
+                entry = self._open_conversation(connection, row["channel"], row["customer_id"], now)
+                live[entry.snapshot.conversation_id] = entry
+                live[(row["channel"], row["customer_id"])] = entry
+        if entry is None:
+            return self._report(row, "dropped: no conversation for this event", None)
+        snapshot = entry.snapshot
+        if row["kind"] == "message":
+            messages.append(
+                {
+                    "conversation_id": snapshot.conversation_id, "direction": "in", "author": "customer",
+                    "text": str(row["payload"].get("text", "")), "language": None, "event_id": row["event_id"],
+                    "command_key": None, "external_id": row["payload"].get("message_id"), "created_at": now,
+                    "delivered_at": None,
+                }
+            )  # fmt: skip
+        if not entry.is_open:
+            return self._report(row, "kept: the conversation is closed", snapshot.conversation_id)
+        event = Event(kind=row["kind"], payload=row["payload"], occurred_at=row["received_at"], event_id=row["event_id"])
+        core = self._flows.core(snapshot.flow_key)
+        try:
+            decision = core.decide(snapshot, event)
+        except FlowError as error:
+            # Never silent: the event is marked with the error and the conversation goes to a person.
+            log.error("flow error in conversation %s: %s", snapshot.conversation_id, error)
+            commands.append(_escalation_for_error(snapshot, row["id"], str(error), now))
+            return self._report(row, f"error: {error}", snapshot.conversation_id)
+        if messages and messages[-1]["event_id"] == row["event_id"]:
+            messages[-1]["language"] = decision.context.get("language")
+        self._absorb(entry, decision, core.flow.final_states, now, messages, commands)
+        return self._report(row, f"{decision.source} -> {decision.target}" + (f" ({decision.note})" if decision.note else ""),
+                            snapshot.conversation_id, decision)
+
+    def _absorb(
+        self,
+        entry: _Live,
+        decision: Decision,
+        finals: frozenset[str],
+        now: datetime,
+        messages: list[dict[str, Any]],
+        commands: list[dict[str, Any]],
+    ) -> None:
+        if decision.is_noop:
+            return
+        snapshot = entry.snapshot
+        snapshot.state = decision.target
+        snapshot.revision = decision.revision
+        snapshot.context = decision.context
+        entry.changed = True
+        entry.is_open = decision.target not in finals
+        send_keys = iter(command.idempotency_key for command in decision.commands if command.kind == "send_reply")
+        for outgoing in decision.outgoing:
+            messages.append(
+                {
+                    "conversation_id": snapshot.conversation_id, "direction": "out", "author": outgoing.author,
+                    "text": outgoing.text, "language": outgoing.language, "event_id": None,
+                    "command_key": next(send_keys), "external_id": None, "created_at": now, "delivered_at": None,
+                }
+            )  # fmt: skip
+        for command in decision.commands:
+            commands.append(
+                {
+                    "conversation_id": snapshot.conversation_id, "kind": command.kind, "payload": command.payload,
+                    "idempotency_key": command.idempotency_key, "status": "pending", "attempts": 0,
+                    "not_before": now + timedelta(seconds=command.delay_seconds), "result": None, "error": None,
+                    "created_at": now, "completed_at": None,
+                }
+            )  # fmt: skip
+
+    def _report(self, row: Any, outcome: str, conversation_id: int | None, decision: Decision | None = None) -> tuple[str, int | None]:
+        if self._trace is not None:
+            record: dict[str, Any] = {
+                "type": "transition", "event": row["kind"], "event_id": row["event_id"],
+                "conversation": conversation_id, "outcome": outcome,
+            }  # fmt: skip
+            if decision is not None:
+                record.update(
+                    source=decision.source, target=decision.target, transition=decision.transition_index,
+                    facts={name: value for name, value in decision.facts.items()},
+                    commands=[{"kind": c.kind, "key": c.idempotency_key} for c in decision.commands],
+                )
+            self._trace(record)
+        return outcome, conversation_id
+
+    # --- writing --------------------------------------------------------------------------------------
+
+    def _write(
+        self,
+        connection: Connection,
+        live: dict[Any, _Live],
+        messages: list[dict[str, Any]],
+        commands: list[dict[str, Any]],
+        outcomes: list[dict[str, Any]],
+        now: datetime,
+    ) -> None:
+        changed = {id(entry): entry for entry in live.values() if entry.changed}.values()
+        if changed:
+            connection.execute(
+                update(CONVERSATIONS)
+                .where(CONVERSATIONS.c.id == bindparam("conversation"))
+                .values(
+                    state=bindparam("new_state"), revision=bindparam("new_revision"),
+                    context=bindparam("new_context", type_=CONVERSATIONS.c.context.type),
+                    is_open=bindparam("new_is_open"), updated_at=now,
+                ),
+                [
+                    {
+                        "conversation": entry.snapshot.conversation_id, "new_state": entry.snapshot.state,
+                        "new_revision": entry.snapshot.revision, "new_context": entry.snapshot.context,
+                        "new_is_open": entry.is_open,
+                    }
+                    for entry in changed
+                ],
+            )  # fmt: skip
+        if messages:
+            connection.execute(insert(MESSAGES), messages)
+        if commands:
+            connection.execute(insert(COMMANDS), commands)
+        connection.execute(
+            update(EVENTS)
+            .where(EVENTS.c.id == bindparam("event_row"))
+            .values(processed_at=now, outcome=bindparam("outcome"), conversation_id=bindparam("conversation")),
+            outcomes,
+        )
+
+
+def _escalation_for_error(snapshot: ConversationSnapshot, event_row: int, error: str, now: datetime) -> dict[str, Any]:
+    key = f"c{snapshot.conversation_id}:e{event_row}:flow-error"
+    return {
+        "conversation_id": snapshot.conversation_id, "kind": "escalate",
+        "payload": {"reasons": ["flow_error"], "priority": "high", "state": snapshot.state, "detail": error[:500]},
+        "idempotency_key": key, "status": "pending", "attempts": 0, "not_before": now, "result": None,
+        "error": None, "created_at": now, "completed_at": None,
+    }  # fmt: skip
+
+
+def dumps(record: dict[str, Any]) -> str:
+    return json.dumps(record, ensure_ascii=False, default=str, sort_keys=True)

@@ -1,0 +1,137 @@
+"""The database tables. Every step commits the conversation, its messages and its commands together."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text, text
+from sqlmodel import Field, SQLModel
+
+
+def _json(nullable: bool = False) -> Any:
+    return Field(default=None if nullable else {}, sa_column=Column(JSON, nullable=nullable))
+
+
+class FlowVersion(SQLModel, table=True):
+    __tablename__ = "flow_versions"
+    __table_args__ = (Index("uq_flow_version", "flow_id", "version", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    flow_id: str
+    version: int
+    checksum: str
+    document: str = Field(sa_column=Column(Text, nullable=False))
+    published_at: datetime
+    active: bool = True
+
+
+class Conversation(SQLModel, table=True):
+    __tablename__ = "conversations"
+    __table_args__ = (
+        # At most one open conversation per customer and channel: a new DM after "closed" starts afresh.
+        Index(
+            "uq_open_conversation", "channel", "customer_id", unique=True,
+            sqlite_where=text("is_open"), postgresql_where=text("is_open"),
+        ),
+    )  # fmt: skip
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = "x"
+    customer_id: str = Field(index=True)
+    flow_id: str
+    flow_version: int
+    flow_checksum: str
+    state: str
+    revision: int = 0
+    is_open: bool = True
+    context: dict[str, Any] = _json()
+    created_at: datetime
+    updated_at: datetime
+
+
+class InboundEvent(SQLModel, table=True):
+    """The inbox. ``event_id`` is unique, so a redelivered event is dropped at the door."""
+
+    __tablename__ = "inbound_events"
+    __table_args__ = (Index("ix_inbound_pending", "processed_at", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(unique=True)
+    kind: str
+    channel: str = "x"
+    customer_id: str | None = None
+    conversation_id: int | None = Field(default=None, index=True)
+    payload: dict[str, Any] = _json()
+    received_at: datetime
+    processed_at: datetime | None = None
+    outcome: str | None = None
+
+
+class Message(SQLModel, table=True):
+    __tablename__ = "messages"
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(index=True)
+    direction: str  # "in" or "out"
+    author: str  # customer, bot or agent
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    language: str | None = None
+    event_id: str | None = None  # the inbound event a customer message came from
+    command_key: str | None = None  # the send command an outgoing message goes out with
+    external_id: str | None = None  # the channel's id once delivered
+    created_at: datetime
+    delivered_at: datetime | None = None
+
+
+class Command(SQLModel, table=True):
+    """The outbox. A command runs until done; its idempotency key makes a re-run harmless."""
+
+    __tablename__ = "commands"
+    __table_args__ = (Index("ix_commands_due", "status", "not_before", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(index=True)
+    kind: str
+    payload: dict[str, Any] = _json()
+    idempotency_key: str = Field(unique=True)
+    status: str = "pending"  # pending, done, failed
+    attempts: int = 0
+    not_before: datetime
+    result: dict[str, Any] | None = _json(nullable=True)
+    error: str | None = None
+    created_at: datetime
+    completed_at: datetime | None = None
+
+
+class Compensation(SQLModel, table=True):
+    """Written before the provider is called: the unique key is what makes paying twice impossible."""
+
+    __tablename__ = "compensations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(unique=True)
+    conversation_id: int = Field(index=True)
+    order_number: str = Field(index=True)
+    customer_id: str
+    situation: str
+    policy_row: str
+    alternative: dict[str, Any] = _json()
+    status: str = "issuing"  # issuing, issued, failed
+    result: dict[str, Any] | None = _json(nullable=True)
+    created_at: datetime
+    issued_at: datetime | None = None
+
+
+class Escalation(SQLModel, table=True):
+    __tablename__ = "escalations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(unique=True)
+    conversation_id: int = Field(index=True)
+    reasons: list[str] = Field(default=[], sa_column=Column(JSON, nullable=False))
+    priority: str
+    proposal: dict[str, Any] | None = _json(nullable=True)
+    status: str = "open"
+    sla_due_at: datetime
+    created_at: datetime
