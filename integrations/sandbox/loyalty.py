@@ -1,0 +1,106 @@
+"""The sandbox loyalty program: points and coupons, each issued once per idempotency key."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Final
+
+from pydantic import TypeAdapter
+
+from integrations.errors import PermanentIntegrationError
+from integrations.models import Coupon, PointsAward
+from integrations.sandbox.demo_data import DemoData
+from integrations.sandbox.idempotency import previous_result, record_result, token_from_key
+from integrations.sandbox.ledger import SandboxLedger
+
+__all__ = ["COUPON", "POINTS", "SandboxLoyalty"]
+
+SERVICE: Final = "sandbox-loyalty"
+POINTS: Final = "points"
+COUPON: Final = "coupon"
+
+_AWARDS = TypeAdapter(PointsAward)
+_COUPONS = TypeAdapter(Coupon)
+
+
+class SandboxLoyalty:
+    """LoyaltyService for the demo customers; an unknown customer is refused as a real program would."""
+
+    def __init__(self, *, data: DemoData, ledger: SandboxLedger) -> None:
+        self._data = data
+        self._ledger = ledger
+
+    async def award_points(
+        self, *, customer_id: str, points: int, reason: str, idempotency_key: str
+    ) -> PointsAward:
+        previous = previous_result(self._ledger, key=idempotency_key, kind=POINTS, service=SERVICE)
+        if previous is not None:
+            return _AWARDS.validate_python(previous)
+        self._require_customer(customer_id)
+        if points <= 0:
+            raise PermanentIntegrationError(f"points must be positive, got {points}", service=SERVICE)
+        award = PointsAward(
+            transaction_id="pts_" + token_from_key(idempotency_key, purpose=POINTS, length=12).lower(),
+            points=points,
+        )
+        record_result(
+            self._ledger,
+            key=idempotency_key,
+            kind=POINTS,
+            request={"customer_id": customer_id, "points": points, "reason": reason},
+            result=_AWARDS.dump_python(award, mode="json"),
+        )
+        return award
+
+    async def create_coupon(
+        self,
+        *,
+        customer_id: str,
+        percent_off: int | None,
+        free_shipping: bool,
+        amount_off: Decimal | None,
+        expires_on: date,
+        idempotency_key: str,
+    ) -> Coupon:
+        previous = previous_result(self._ledger, key=idempotency_key, kind=COUPON, service=SERVICE)
+        if previous is not None:
+            return _COUPONS.validate_python(previous)
+        self._require_customer(customer_id)
+        problem = _coupon_problem(percent_off, free_shipping, amount_off, expires_on, today=self._data.today)
+        if problem is not None:
+            raise PermanentIntegrationError(problem, service=SERVICE)
+        coupon = Coupon(
+            code="SORRY-" + token_from_key(idempotency_key, purpose=COUPON, length=6),
+            percent_off=percent_off,
+            free_shipping=free_shipping,
+            amount_off=amount_off,
+            expires_on=expires_on,
+        )
+        record_result(
+            self._ledger,
+            key=idempotency_key,
+            kind=COUPON,
+            request={"customer_id": customer_id},
+            result=_COUPONS.dump_python(coupon, mode="json"),
+        )
+        return coupon
+
+    def _require_customer(self, customer_id: str) -> None:
+        if customer_id not in self._data.customers:
+            raise PermanentIntegrationError(f"no loyalty member {customer_id!r}", service=SERVICE)
+
+
+def _coupon_problem(
+    percent_off: int | None, free_shipping: bool, amount_off: Decimal | None, expires_on: date, *, today: date
+) -> str | None:
+    """Why a shop would refuse this coupon, or None when it is acceptable."""
+    if percent_off is None and amount_off is None and not free_shipping:
+        return "a coupon needs a percentage, an amount or free shipping"
+    if percent_off is not None and not 1 <= percent_off <= 100:
+        return f"percent_off must be within 1..100, got {percent_off}"
+    if amount_off is not None and (not amount_off.is_finite() or amount_off <= 0):
+        return f"amount_off must be positive, got {amount_off}"
+    if expires_on < today:
+        return f"the coupon would already be expired ({expires_on} is before {today})"
+    return None

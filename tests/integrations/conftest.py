@@ -1,0 +1,165 @@
+"""Implementations under test for the Protocol contract suite (test_protocols.py).
+
+Each Protocol has a list of fixture names, one per implementation. The contract classes are
+parametrized over that list with ``indirect=True`` (aiogram's storage tests do the same), so a real
+adapter joins the suite by adding one fixture that returns the same kind of harness: the service, the
+identifiers it knows, and a way to count the effects the outside world has seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from integrations.models import SentMessage, ShipmentStatus, Tier
+from integrations.protocols import DirectMessageChannel, LoyaltyService, OrderSystem, TrackingService
+from integrations.sandbox import build_sandbox
+from integrations.sandbox.loyalty import COUPON, POINTS
+from integrations.sandbox.orders import DISPATCH, REFUND
+
+TODAY = date(2026, 3, 10)
+
+# A shop of its own, so that editing the bundled demo cannot change what the contract tests see.
+CONTRACT_SHOP = """\
+shop: {name: Contract Shop, currency: USD}
+customers:
+  - {id: cust-1, x_user_id: "1700000001", handle: "@owner_one", name: Ada Owner, tier: vip}
+orders:
+  - number: "2001"
+    customer: cust-1
+    value: "80.00"
+    placed: today-10
+    promised: today-2
+    shipments:
+      - {carrier: ups, tracking_number: 1Z5R89390357567127, status: in_transit, estimated_delivery: today+1}
+"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrdersUnderTest:
+    system: OrderSystem
+    order_number: str
+    order_value: Decimal
+    owner_x_user_id: str
+    owner_tier: Tier
+    unknown_order_number: str
+    effects: Callable[[], int]  # refunds + dispatches made so far
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrackingUnderTest:
+    service: TrackingService
+    carrier: str
+    tracking_number: str
+    status: ShipmentStatus
+    estimated_delivery: date
+    unknown_tracking_number: str  # check-digit valid, but never shipped
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoyaltyUnderTest:
+    service: LoyaltyService
+    customer_id: str
+    unknown_customer_id: str
+    today: date
+    effects: Callable[[], int]  # points awards + coupons issued so far
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChannelUnderTest:
+    channel: DirectMessageChannel
+    recipient_id: str
+    deliveries: Callable[[], list[SentMessage]]  # what recipients have received, in order
+
+
+ORDER_SYSTEMS = ["sandbox_orders"]
+TRACKING_SERVICES = ["sandbox_tracking"]
+LOYALTY_SERVICES = ["sandbox_loyalty"]
+DM_CHANNELS = ["sandbox_channel"]
+
+
+@pytest.fixture
+def order_system(request: pytest.FixtureRequest) -> OrdersUnderTest:
+    harness: OrdersUnderTest = request.getfixturevalue(request.param)
+    return harness
+
+
+@pytest.fixture
+def tracking_service(request: pytest.FixtureRequest) -> TrackingUnderTest:
+    harness: TrackingUnderTest = request.getfixturevalue(request.param)
+    return harness
+
+
+@pytest.fixture
+def loyalty_service(request: pytest.FixtureRequest) -> LoyaltyUnderTest:
+    harness: LoyaltyUnderTest = request.getfixturevalue(request.param)
+    return harness
+
+
+@pytest.fixture
+def dm_channel(request: pytest.FixtureRequest) -> ChannelUnderTest:
+    harness: ChannelUnderTest = request.getfixturevalue(request.param)
+    return harness
+
+
+# -- the sandbox ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def contract_shop_file(tmp_path: Path) -> Path:
+    path = tmp_path / "contract-shop.yaml"
+    path.write_text(CONTRACT_SHOP, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def sandbox_orders(contract_shop_file: Path) -> OrdersUnderTest:
+    sandbox = build_sandbox(data_path=contract_shop_file, ledger_path=None, today=TODAY)
+    return OrdersUnderTest(
+        system=sandbox.orders,
+        order_number="2001",
+        order_value=Decimal("80.00"),
+        owner_x_user_id="1700000001",
+        owner_tier=Tier.VIP,
+        unknown_order_number="9999",
+        effects=lambda: sum(1 for r in sandbox.ledger.records() if r["kind"] in {REFUND, DISPATCH}),
+    )
+
+
+@pytest.fixture
+def sandbox_tracking(contract_shop_file: Path) -> TrackingUnderTest:
+    sandbox = build_sandbox(data_path=contract_shop_file, ledger_path=None, today=TODAY)
+    return TrackingUnderTest(
+        service=sandbox.tracking,
+        carrier="ups",
+        tracking_number="1Z5R89390357567127",
+        status=ShipmentStatus.IN_TRANSIT,
+        estimated_delivery=date(2026, 3, 11),
+        unknown_tracking_number="1Z879E930346834440",
+    )
+
+
+@pytest.fixture
+def sandbox_loyalty(contract_shop_file: Path) -> LoyaltyUnderTest:
+    sandbox = build_sandbox(data_path=contract_shop_file, ledger_path=None, today=TODAY)
+    return LoyaltyUnderTest(
+        service=sandbox.loyalty,
+        customer_id="cust-1",
+        unknown_customer_id="cust-404",
+        today=TODAY,
+        effects=lambda: sum(1 for r in sandbox.ledger.records() if r["kind"] in {POINTS, COUPON}),
+    )
+
+
+@pytest.fixture
+def sandbox_channel(contract_shop_file: Path) -> ChannelUnderTest:
+    received: list[SentMessage] = []
+    sandbox = build_sandbox(
+        data_path=contract_shop_file, ledger_path=None, today=TODAY, on_delivered=received.append
+    )
+    return ChannelUnderTest(channel=sandbox.channel, recipient_id="1700000001", deliveries=lambda: received)
