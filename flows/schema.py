@@ -27,7 +27,7 @@ TierName = Literal["new", "regular", "vip"]
 PLACEHOLDERS: frozenset[str] = frozenset(
     {
         "order_number", "carrier", "tracking_number", "eta", "promised", "delivered_on", "delay_days",
-        "offer", "alternatives", "compensation", "expires", "new_tracking_number", "new_carrier",
+        "delay", "offer", "alternatives", "compensation", "expires", "new_tracking_number", "new_carrier",
         "new_eta", "shop", "points", "reward", "percent", "amount", "code", "items",
     }
 )  # fmt: skip

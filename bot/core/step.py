@@ -254,6 +254,7 @@ class DecisionCore:
             "promised": format_date(order.get("promised_on"), language),
             "delivered_on": format_date(shipment.get("delivered_on"), language),
             "delay_days": str(context.get("delay_days") or 0),
+            "delay": _days(int(context.get("delay_days") or 0), language),
             "new_carrier": _carrier_name(dispatch.get("carrier") or ""),
             "new_tracking_number": str(dispatch.get("tracking_number") or ""),
             "new_eta": format_date(dispatch.get("estimated_delivery"), language),
@@ -329,7 +330,16 @@ class DecisionCore:
         return " ".join(parts)
 
 
-_CARRIER_NAMES = {"ups": "UPS", "usps": "USPS", "fedex": "FedEx", "dhl": "DHL", "dhl_express": "DHL Express"}
+_CARRIER_NAMES = {
+    "ups": "UPS", "usps": "USPS", "fedex": "FedEx", "dhl": "DHL", "dhl_express": "DHL Express",
+    "china-post": "China Post", "china-ems": "China EMS",
+}  # fmt: skip
+
+
+def _days(count: int, language: str) -> str:
+    if language == "zh":
+        return f"{count} 天"
+    return f"{count} day" if count == 1 else f"{count} days"
 
 
 def _carrier_name(slug: str) -> str:

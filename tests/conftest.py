@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.harness import Bot, make_bot
+
+
+@pytest.fixture
+def bot(tmp_path: Path) -> Bot:
+    return make_bot(tmp_path)
