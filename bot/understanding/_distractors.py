@@ -21,8 +21,8 @@ _UNITS = (
     r"(?:DAYS?|WEEKS?|WKS?|HOURS?|HRS?|MINUTES?|MINS?|SECONDS?|SECS?|MONTHS?|YEARS?|YRS?"
     r"|ITEMS?|PCS?|PIECES?|PACKAGES?|PARCELS?|BOXES|BOX|UNITS?|PAIRS?|TIMES|ORDERS"
     r"|KGS?|GRAMS?|LBS?|OZ|CM|MM|KM|MILES?|POINTS?|PTS|STARS?"
-    r"|DOLLARS?|BUCKS|EUROS?|POUNDS?|YUAN|RMB|CNY|USD|EUR|GBP|JPY|HKD|CAD|AUD|SGD|NTD|TWD)(?![A-Z])"
-    r"|%|元|块|圆|美元|美金|欧元|英镑|日元|港币|天|周|星期|个月|年|小时|分钟|秒|件|个|次|包|箱|盒|份|双"
+    r"|DOLLARS?|BUCKS|EUROS?|POUNDS?|YUAN|YEN|RMB|CNY|USD|EUR|GBP|JPY|HKD|CAD|AUD|SGD|NTD|TWD)(?![A-Z])"
+    r"|%|元|块|圆|円|美元|美金|欧元|英镑|日元|港币|天|周|星期|个月|年|小时|分钟|秒|件|个|次|包|箱|盒|份|双"
     r"|条|支|瓶|公斤|千克|斤|克|积分|分"
 )
 _CURRENCY_BEFORE = (
@@ -75,7 +75,7 @@ _DISTRACTOR_PATTERNS = tuple(
 _PHONE_SHAPED_PATTERNS = (re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)"),)
 
 # How strongly a character is ruled out of an order reference; order_numbers decides what overrides each.
-NOT_MASKED, MASKED_UNLESS_ORDER_CONTEXT, MASKED_UNLESS_INTRODUCED, MASKED = 0, 1, 2, 3
+MASKED_UNLESS_ORDER_CONTEXT, MASKED_UNLESS_INTRODUCED, MASKED = 1, 2, 3  # 0: not masked
 
 
 def distractor_mask(normalized_upper: str) -> bytearray:

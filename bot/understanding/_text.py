@@ -35,8 +35,4 @@ def _clean_char(char: str) -> str:
     return char
 
 
-def is_han(char: str) -> bool:
-    return any(low <= char <= high for low, high in _CJK_RANGES)
-
-
 HAN_PATTERN = re.compile("[" + "".join(f"{low}-{high}" for low, high in _CJK_RANGES) + "]")

@@ -30,6 +30,7 @@ YES_PHRASES: tuple[str, ...] = (
     "alright", "all right", "sounds good", "sounds great", "sounds fine", "that works", "works for me",
     "fine by me", "fine with me", "go ahead", "please do", "do it", "let's do it", "of course", "absolutely",
     "definitely", "certainly", "agreed", "i agree", "deal", "no problem", "no worries", "not bad",
+    "i'm fine with", "i am fine with", "i'm ok with", "i'm okay with", "i'm good with",
     "👍", "👌", "✅", "🆗", "✔", "☑", "🙆",
     "好的", "好啊", "好吧", "好呀", "好滴", "好哒", "可以", "可以的", "没问题", "嗯", "嗯嗯", "同意", "当然",
     "当然可以", "行啊", "行吧", "没事", "没关系", "不错", "好嘞", "ok的",
@@ -42,6 +43,7 @@ YES_IF_WHOLE_REPLY_PHRASES: tuple[str, ...] = (
 NO_PHRASES: tuple[str, ...] = (
     "nope", "nah", "no thanks", "no thank you", "not really", "not now", "never mind", "nevermind",
     "no way", "negative", "i'd rather not", "rather not", "i'll pass", "not interested", "no no",
+    "i'm good", "i am good", "i'm fine", "i am fine",  # a polite "no": "nah, I'm good"
     "👎", "❌", "🙅", "✖",
     "不行", "算了", "不了", "免了", "拒绝", "不同意",
 )

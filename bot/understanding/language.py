@@ -21,7 +21,7 @@ _HAN_CHARACTERS_PER_WORD = 1.5
 
 
 def detect_language(text: str) -> Language | None:
-    """ "zh" or "en" by the script that carries the words; None when there are no words (digits, emoji)."""
+    """The language whose script carries the words; None when there are none (digits, emoji, codes)."""
     words = _CODE.sub(_drop_codes, _LINK.sub(" ", normalize(text)))
     chinese_words = len(HAN_PATTERN.findall(words)) / _HAN_CHARACTERS_PER_WORD
     english_words = len(_LATIN_WORD.findall(words))

@@ -71,7 +71,7 @@ _CONTEXT_WORDS: dict[_Role, tuple[str, ...]] = {
         "订单", "订单号", "订单号码", "订单编号", "单号", "訂單", "訂單號", "單號",
     ),
     _Role.TRACKING: (
-        "tracking", "track", "awb", "waybill", "consignment", "shipment",
+        "tracking", "awb", "waybill", "consignment",
         "ups", "usps", "fedex", "dhl", "ems", "royal mail", "china post",
         "快递", "快递单号", "快递号", "运单", "运单号", "物流", "物流单号", "物流号", "追踪号", "跟踪号",
         "查询号", "快遞單號", "運單號", "物流單號", "顺丰", "中通", "圆通", "申通", "韵达", "极兔", "邮政",
@@ -84,10 +84,10 @@ _CONTEXT_WORDS: dict[_Role, tuple[str, ...]] = {
     _Role.POSTCODE: (
         "zip", "zip code", "zipcode", "postcode", "postal code", "post code", "邮编", "邮政编码", "郵編",
     ),
-    _Role.PRICE: (
+    _Role.PRICE: (  # money, and the card it was paid with
         "paid", "pay", "paying", "cost", "costs", "price", "priced", "charged", "charge", "spent",
-        "total", "amount", "worth", "付了", "付款", "支付", "花了", "价格", "价钱", "一共", "总共", "总价",
-        "金额", "运费",
+        "total", "amount", "worth", "card ending", "ending in",
+        "付了", "付款", "支付", "花了", "价格", "价钱", "一共", "总共", "总价", "金额", "运费",
     ),
     _Role.QUANTITY: ("qty", "quantity", "等了", "数量"),
 }
@@ -107,10 +107,21 @@ def _key(phrase: str) -> str:
     return re.sub(r"\s+", "", phrase.upper())
 
 
+def _key_length(phrase: str) -> int:
+    return len(_key(phrase))
+
+
 _ROLE_BY_KEY = {_key(phrase): role for role, phrases in _CONTEXT_WORDS.items() for phrase in phrases}
 # Longest first, so "快递单号" (tracking) is read whole rather than as its tail "单号" (order).
 _CONTEXT_WORD = re.compile(
-    "|".join(_phrase_pattern(key) for key in sorted(_ROLE_BY_KEY, key=len, reverse=True))
+    "|".join(
+        _phrase_pattern(phrase)
+        for phrase in sorted(
+            (phrase for phrases in _CONTEXT_WORDS.values() for phrase in phrases),
+            key=_key_length,
+            reverse=True,
+        )
+    )
 )
 # What may sit between a context word and its number: "order number is: #1001", "订单号是：1001".
 _GAP_BEFORE = re.compile(r"(?:[\s:#.=,(\[【\-*'\"]|NUMBER|NUM|NO|NR|ID|IS|WAS|MY|THE|是|为|為|号|號|码|碼)*")
@@ -129,11 +140,13 @@ _WEAK_TRACKING_LENGTHS = {Carrier.DHL_EXPRESS: (10, 11), Carrier.FEDEX: (12,)}
 
 class _Candidate(NamedTuple):
     rank: int  # higher wins; equal ranks go to the earlier candidate
-    start: int
     reference: str
 
 
 _INTRODUCED, _WHOLE_MESSAGE, _BARE = 3, 2, 1
+# The weakest masks give way to stronger evidence: an order word or '#' vouches for a phone-shaped run or
+# a number that passes a weak carrier check; a message that is nothing but the number vouches for the latter.
+_MASK_OVERRIDDEN_UP_TO = {_INTRODUCED: MASKED_UNLESS_INTRODUCED, _WHOLE_MESSAGE: MASKED_UNLESS_ORDER_CONTEXT}
 
 
 def extract_order_number(text: str, rules: OrderNumberRules = DEFAULT_RULES) -> str | None:
@@ -210,11 +223,9 @@ def _candidate(
         rank = _BARE
     else:
         return None
-    masked = max(context.mask[start : token.end()], default=0)
-    overridden_up_to = {_INTRODUCED: MASKED_UNLESS_INTRODUCED, _WHOLE_MESSAGE: MASKED_UNLESS_ORDER_CONTEXT}
-    if masked > overridden_up_to.get(rank, 0):
+    if max(context.mask[start : token.end()], default=0) > _MASK_OVERRIDDEN_UP_TO.get(rank, 0):
         return None
-    return _Candidate(rank=rank, start=start, reference=reference)
+    return _Candidate(rank=rank, reference=reference)
 
 
 def _matches(reference: str, rules: OrderNumberRules, *, hashed: bool) -> bool:
