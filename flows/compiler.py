@@ -48,8 +48,8 @@ class Outcome:
     actions: tuple[Action, ...]
 
 
-class _Probe:
-    """The model the machine runs against: a state field plus one attribute per fact."""
+class FactSheet:
+    """The model a compiled machine runs against: a state field plus one attribute per fact."""
 
     def __init__(self) -> None:
         self.state: str | None = None
@@ -59,7 +59,7 @@ class _Probe:
 
 
 def _recorder(index: int) -> Callable[..., None]:
-    def record(model: _Probe) -> None:
+    def record(model: FactSheet) -> None:
         model.fired = index
 
     record.__name__ = f"transition_{index}"
@@ -103,14 +103,14 @@ class CompiledFlow:
         self.machine_class = build_machine_class(loaded.document)
         self.states = frozenset(self.document.states)
         self.final_states = frozenset(name for name, spec in self.document.states.items() if spec.final)
-        self._guards: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._guards: dict[tuple[str, str], frozenset[str]] = {}
         for transition in self.document.transitions:
             names = guard_names(transition.when) if transition.when else []
             for source in transition.source:
-                known = self._guards.get((source, transition.event), ())
-                self._guards[(source, transition.event)] = tuple(dict.fromkeys((*known, *names)))
-        self._probe = _Probe()
-        self._machine = self.machine_class(model=self._probe, state_field="state")
+                known = self._guards.get((source, transition.event), frozenset())
+                self._guards[(source, transition.event)] = known | frozenset(names)
+        # A stable order for the memo key.
+        self._guard_order = {key: tuple(sorted(names)) for key, names in self._guards.items()}
         self._outcomes: dict[tuple[Any, ...], Outcome] = {}
         self._lock = threading.Lock()
 
@@ -118,9 +118,9 @@ class CompiledFlow:
     def key(self) -> tuple[str, int, str]:
         return (self.document.flow, self.document.version, self.checksum)
 
-    def guards_for(self, state: str, event: str) -> tuple[str, ...]:
+    def guards_for(self, state: str, event: str) -> frozenset[str]:
         """The facts whose truth decides what ``event`` does in ``state``."""
-        return self._guards.get((state, event), ())
+        return self._guards.get((state, event), frozenset())
 
     def handles(self, state: str, event: str) -> bool:
         return (state, event) in self._guards
@@ -128,7 +128,7 @@ class CompiledFlow:
     def decide(self, state: str, event: str, facts: Mapping[str, bool]) -> Outcome:
         if state not in self.states:
             raise UnknownState(f"flow {self.document.flow!r} v{self.document.version} has no state {state!r}")
-        names = self._guards.get((state, event), ())
+        names = self._guard_order.get((state, event), ())
         memo_key = (state, event, *(bool(facts.get(name, False)) for name in names))
         outcome = self._outcomes.get(memo_key)
         if outcome is None:
@@ -138,13 +138,14 @@ class CompiledFlow:
 
     def _run_machine(self, state: str, event: str, facts: dict[str, bool]) -> Outcome:
         with self._lock:
-            probe = self._probe
-            for name in FACTS:
-                setattr(probe, name, facts.get(name, False))
+            probe = FactSheet()
+            for name, value in facts.items():
+                setattr(probe, name, value)
             probe.state = state
-            probe.fired = None
+            # A fresh machine per question: one that reached a final state stays terminated.
+            machine = self.machine_class(model=probe, state_field="state")
             try:
-                self._machine.send(event)
+                machine.send(event)
             except TransitionNotAllowed:
                 raise NoTransition(flow=self.document.flow, state=state, event=event) from None
             assert probe.fired is not None and probe.state is not None, "every transition records itself"

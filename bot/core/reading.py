@@ -34,6 +34,10 @@ CHOICE_PARTS: dict[Intent, tuple[str, ...]] = {
 }
 
 
+INTENT_FACTS = frozenset({"wants_human", "said_yes", "said_no", "wants_refund", "chose_alternative"})
+RATING_FACTS = frozenset({"has_rating", "low_rating"})
+
+
 @dataclass(slots=True)
 class Reading:
     today: date
@@ -57,8 +61,12 @@ class Reader:
             max_digits=settings.order_number.max_digits,
         )
 
-    def read(self, context: JSON, event: Event) -> Reading:
-        """Facts for this event; also updates ``context`` with what is now known for good."""
+    def read(self, context: JSON, event: Event, wanted: frozenset[str]) -> Reading:
+        """Facts for this event; also updates ``context`` with what is now known for good.
+
+        Only the facts in ``wanted`` (those the flow's guards for this state and event mention) are
+        worked out from the customer's text: reading a message is most of a step's cost.
+        """
         reading = Reading(today=event.occurred_at.date())
         settings = self.document.settings
         facts = reading.facts
@@ -68,7 +76,7 @@ class Reader:
         facts["refund_allowed"] = bool(offer) and any(alt.get("refund_percent") for alt in offer["alternatives"])
         kind = event.kind
         if kind == "message":
-            self._read_message(context, str(event.payload.get("text", "")), reading)
+            self._read_message(context, str(event.payload.get("text", "")), reading, wanted)
         elif kind == "order_found":
             self._read_order(context, event.payload, reading)
         elif kind == "tracking_found":
@@ -88,27 +96,30 @@ class Reader:
             reading.agent_text = str(event.payload.get("text", ""))
         return reading
 
-    def _read_message(self, context: JSON, text: str, reading: Reading) -> None:
+    def _read_message(self, context: JSON, text: str, reading: Reading, wanted: frozenset[str]) -> None:
         facts = reading.facts
         if context.get("language") is None:
             context["language"] = detect_language(text)
-        if context.get("concern") is None:
+        if "concern" not in context:
             concern = detect_concern(text)
-            context["concern"] = None if concern == "other" else str(concern)
-        intents = classify_intents(text)
-        reading.order_number = extract_order_number(text, self.rules)
-        reading.rating = extract_rating(text)
-        facts["has_order_number"] = reading.order_number is not None
-        facts["wants_human"] = Intent.HUMAN in intents
-        facts["said_yes"] = Intent.YES in intents
-        facts["said_no"] = Intent.NO in intents
-        facts["wants_refund"] = Intent.REFUND_INSTEAD in intents or Intent.CHOOSE_REFUND in intents
-        facts["has_rating"] = reading.rating is not None
-        facts["low_rating"] = reading.rating is not None and reading.rating <= self.document.settings.low_rating
-        offer = context.get("offer")
-        if offer:
-            reading.chosen = choose_alternative(offer["alternatives"], intents)
-        facts["chose_alternative"] = reading.chosen is not None
+            context["concern"] = "" if concern == "other" else str(concern)
+        if "has_order_number" in wanted:
+            reading.order_number = extract_order_number(text, self.rules)
+            facts["has_order_number"] = reading.order_number is not None
+        if wanted & RATING_FACTS:
+            reading.rating = extract_rating(text)
+            facts["has_rating"] = reading.rating is not None
+            facts["low_rating"] = reading.rating is not None and reading.rating <= self.document.settings.low_rating
+        if wanted & INTENT_FACTS:
+            intents = classify_intents(text)
+            facts["wants_human"] = Intent.HUMAN in intents
+            facts["said_yes"] = Intent.YES in intents
+            facts["said_no"] = Intent.NO in intents
+            facts["wants_refund"] = Intent.REFUND_INSTEAD in intents or Intent.CHOOSE_REFUND in intents
+            offer = context.get("offer")
+            if offer:
+                reading.chosen = choose_alternative(offer["alternatives"], intents)
+            facts["chose_alternative"] = reading.chosen is not None
 
     def _read_order(self, context: JSON, payload: JSON, reading: Reading) -> None:
         facts = reading.facts

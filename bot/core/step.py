@@ -29,6 +29,7 @@ class _Turn:
     reading: Reading
     context: JSON
     revision: int
+    default_language: str
     texts: list[str] = field(default_factory=list)
     outgoing: list[OutgoingMessage] = field(default_factory=list)
     commands: list[CommandSpec] = field(default_factory=list)
@@ -36,7 +37,8 @@ class _Turn:
 
     @property
     def language(self) -> str:
-        return str(self.context.get("language") or "")
+        """The customer's language once we have seen it; until then the flow's default."""
+        return str(self.context.get("language") or self.default_language)
 
     def key(self, kind: str) -> str:
         return f"c{self.snapshot.conversation_id}:r{self.revision}:{kind}"
@@ -77,11 +79,12 @@ class DecisionCore:
                 note="stale timeout",
             )  # fmt: skip
         context = dict(snapshot.context)
-        reading = self.reader.read(context, event)
-        if not context.get("language"):
-            context["language"] = self.document.default_language
+        reading = self.reader.read(context, event, self.flow.guards_for(snapshot.state, event.kind))
         outcome = self.flow.decide(snapshot.state, event.kind, reading.facts)
-        turn = _Turn(snapshot=snapshot, event=event, reading=reading, context=context, revision=snapshot.revision + 1)
+        turn = _Turn(
+            snapshot=snapshot, event=event, reading=reading, context=context, revision=snapshot.revision + 1,
+            default_language=self.document.default_language,
+        )  # fmt: skip
         for action in outcome.actions:
             self._actions[action.name](turn, action.argument)
         self._finish_turn(turn, outcome.target)

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.storage.tables import Compensation, Escalation
@@ -46,6 +46,7 @@ class Outcome:
     result: dict[str, Any]
     event_kind: str | None = None
     event_payload: dict[str, Any] | None = None
+    issued_compensation_key: str | None = None  # marked issued in the same commit as the command
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,22 @@ class Executors:
         self._services = services
         self._engine = engine
         self._sla = first_response_sla
+        self._reserved: dict[str, dict[str, Any]] = {}
+
+    def prepare(self, runs: list[CommandRun], now: datetime) -> None:
+        """Record every compensation of this round under its unique key, in one commit, before paying."""
+        rows = [_compensation_row(run, now) for run in runs if run.kind == "issue_compensation"]
+        if not rows:
+            return
+        with self._engine.begin() as connection:
+            dialect_insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+            connection.execute(
+                dialect_insert(COMPENSATIONS).on_conflict_do_nothing(index_elements=["idempotency_key"]), rows
+            )
+            stored = connection.execute(
+                select(COMPENSATIONS).where(COMPENSATIONS.c.idempotency_key.in_([row["idempotency_key"] for row in rows]))
+            ).mappings().all()
+        self._reserved.update({row["idempotency_key"]: dict(row) for row in stored})
 
     async def run(self, command: CommandRun, now: datetime) -> Outcome:
         handler = getattr(self, f"_{command.kind}", None)
@@ -98,7 +115,10 @@ class Executors:
     async def _issue_compensation(self, command: CommandRun, now: datetime) -> Outcome:
         payload = command.payload
         key = payload["compensation_key"]
-        record = self._reserve_compensation(command, now)
+        record = self._reserved.pop(key, None)
+        if record is None:
+            self.prepare([command], now)
+            record = self._reserved.pop(key)
         if record["status"] == "issued":
             issued = dict(record["result"] or {})
             issued["already_issued"] = record["conversation_id"] != command.conversation_id
@@ -133,29 +153,9 @@ class Executors:
                 order_number=payload["order_number"], amount=amount, idempotency_key=f"{key}:refund"
             )
             issued["refund"] = {"amount": str(refund.amount), "currency": refund.currency, "refund_id": refund.refund_id}
-        with self._engine.begin() as connection:
-            connection.execute(
-                update(COMPENSATIONS)
-                .where(COMPENSATIONS.c.idempotency_key == key)
-                .values(status="issued", result=issued, issued_at=now)
-            )
-        return Outcome(result=issued, event_kind="compensation_issued", event_payload=issued)
-
-    def _reserve_compensation(self, command: CommandRun, now: datetime) -> dict[str, Any]:
-        payload = command.payload
-        row = {
-            "idempotency_key": payload["compensation_key"], "conversation_id": command.conversation_id,
-            "order_number": payload["order_number"], "customer_id": payload["customer_id"],
-            "situation": payload["situation"], "policy_row": payload["policy_row"],
-            "alternative": payload["alternative"], "status": "issuing", "result": None, "created_at": now,
-        }  # fmt: skip
-        with self._engine.begin() as connection:
-            dialect_insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-            connection.execute(dialect_insert(COMPENSATIONS).on_conflict_do_nothing(index_elements=["idempotency_key"]), row)
-            stored = connection.execute(
-                select(COMPENSATIONS).where(COMPENSATIONS.c.idempotency_key == payload["compensation_key"])
-            ).mappings().one()
-        return dict(stored)
+        return Outcome(
+            result=issued, event_kind="compensation_issued", event_payload=issued, issued_compensation_key=key
+        )
 
     async def _dispatch(self, command: CommandRun, now: datetime) -> Outcome:
         dispatch = await self._services.orders.dispatch(
@@ -183,6 +183,16 @@ class Executors:
     async def _schedule_timeout(self, command: CommandRun, now: datetime) -> Outcome:
         # The command only becomes due when the timer fires; firing is feeding the timeout event back.
         return Outcome(result={"fired_at": now.isoformat()}, event_kind="timeout", event_payload=dict(command.payload))
+
+
+def _compensation_row(run: CommandRun, now: datetime) -> dict[str, Any]:
+    payload = run.payload
+    return {
+        "idempotency_key": payload["compensation_key"], "conversation_id": run.conversation_id,
+        "order_number": payload["order_number"], "customer_id": payload["customer_id"],
+        "situation": payload["situation"], "policy_row": payload["policy_row"],
+        "alternative": payload["alternative"], "status": "issuing", "result": None, "created_at": now,
+    }  # fmt: skip
 
 
 def _order_facts(order: Order) -> dict[str, Any]:

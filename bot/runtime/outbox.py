@@ -21,13 +21,14 @@ from sqlalchemy import Engine, bindparam, func, select, update
 from bot.runtime.clock import Clock
 from bot.runtime.executors import FAILURE_EVENTS, CommandRun, Executors, Outcome
 from bot.runtime.inbox import insert_ignoring_duplicates
-from bot.storage.tables import Command, Message
+from bot.storage.tables import Command, Compensation, Message
 from integrations.errors import PermanentIntegrationError, RetryableIntegrationError
 
 log = logging.getLogger(__name__)
 
 COMMANDS = Command.__table__  # type: ignore[attr-defined]
 MESSAGES = Message.__table__  # type: ignore[attr-defined]
+COMPENSATIONS = Compensation.__table__  # type: ignore[attr-defined]
 
 Trace = Callable[[dict[str, Any]], None]
 
@@ -61,6 +62,7 @@ class Outbox:
         runs = self._due(now, limit)
         if not runs:
             return 0
+        self._executors.prepare(runs, now)
         by_conversation: dict[int, list[CommandRun]] = defaultdict(list)
         for run in runs:
             by_conversation[run.conversation_id].append(run)
@@ -128,6 +130,7 @@ class Outbox:
             updates: list[dict[str, Any]] = []
             events: list[dict[str, Any]] = []
             delivered: list[dict[str, Any]] = []
+            issued: list[dict[str, Any]] = []
             for run, outcome in finished:
                 tries = attempts[run.id] + 1
                 row = {"command": run.id, "new_attempts": tries, "new_error": None, "new_result": None,
@@ -137,6 +140,8 @@ class Outbox:
                 if isinstance(outcome, Outcome):
                     row["new_result"] = outcome.result
                     event_kind, event_payload = outcome.event_kind, outcome.event_payload
+                    if outcome.issued_compensation_key is not None:
+                        issued.append({"key": outcome.issued_compensation_key, "issued": outcome.result})
                     if run.kind == "send_reply":
                         delivered.append({"key": run.idempotency_key, "external": outcome.result.get("message_id")})
                 else:
@@ -172,6 +177,13 @@ class Outbox:
                 updates,
             )  # fmt: skip
             insert_ignoring_duplicates(connection, events)
+            if issued:
+                connection.execute(
+                    update(COMPENSATIONS)
+                    .where(COMPENSATIONS.c.idempotency_key == bindparam("key"))
+                    .values(status="issued", result=bindparam("issued", type_=COMPENSATIONS.c.result.type), issued_at=now),
+                    issued,
+                )
             if delivered:
                 connection.execute(
                     update(MESSAGES)

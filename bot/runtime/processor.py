@@ -66,6 +66,7 @@ class EventProcessor:
             if not rows:
                 return 0
             live = self._load_conversations(connection, rows)
+            self._open_conversations(connection, rows, live, now)
             messages: list[dict[str, Any]] = []
             commands: list[dict[str, Any]] = []
             outcomes: list[dict[str, Any]] = []
@@ -109,22 +110,38 @@ class EventProcessor:
                 live[(conversation["channel"], conversation["customer_id"])] = entry
         return live
 
-    def _open_conversation(self, connection: Connection, channel: str, customer_id: str, now: datetime) -> _Live:
+    def _open_conversations(self, connection: Connection, rows: Any, live: dict[Any, _Live], now: datetime) -> None:
+        """Open, in one statement, a conversation for every customer writing without one."""
+        needed: dict[tuple[str, str], None] = {}
+        for row in rows:
+            key = (row["channel"], row["customer_id"])
+            if row["kind"] == "message" and row["conversation_id"] is None and row["customer_id"] and key not in live:
+                needed[key] = None
+        if not needed:
+            return
         flow_key, core = self._flows.active_core()
         initial = core.document.initial
-        new_id = connection.execute(
-            insert(CONVERSATIONS)
-            .values(
-                channel=channel, customer_id=customer_id, flow_id=flow_key[0], flow_version=flow_key[1],
-                flow_checksum=flow_key[2], state=initial, revision=0, is_open=True, context={},
-                created_at=now, updated_at=now,
-            )
-            .returning(CONVERSATIONS.c.id)
-        ).scalar_one()  # fmt: skip
-        snapshot = ConversationSnapshot(
-            conversation_id=new_id, customer_id=customer_id, flow_key=flow_key, state=initial, revision=0, context={}
-        )
-        return _Live(snapshot=snapshot, is_new=True, is_open=True)
+        created = connection.execute(
+            insert(CONVERSATIONS).returning(
+                CONVERSATIONS.c.id, CONVERSATIONS.c.channel, CONVERSATIONS.c.customer_id, sort_by_parameter_order=True
+            ),
+            [
+                {
+                    "channel": channel, "customer_id": customer, "flow_id": flow_key[0], "flow_version": flow_key[1],
+                    "flow_checksum": flow_key[2], "state": initial, "revision": 0, "is_open": True, "context": {},
+                    "created_at": now, "updated_at": now,
+                }
+                for channel, customer in needed
+            ],
+        ).all()  # fmt: skip
+        for conversation in created:
+            snapshot = ConversationSnapshot(
+                conversation_id=conversation.id, customer_id=conversation.customer_id, flow_key=flow_key,
+                state=initial, revision=0, context={},
+            )  # fmt: skip
+            entry = _Live(snapshot=snapshot, is_new=True, is_open=True)
+            live[conversation.id] = entry
+            live[(conversation.channel, conversation.customer_id)] = entry
 
     # --- one event ------------------------------------------------------------------------------------
 
@@ -141,8 +158,19 @@ class EventProcessor:
             entry = live.get(row["conversation_id"])
         else:
             entry = live.get((row["channel"], row["customer_id"]))
+            if entry is not None and not entry.is_open and row["kind"] == "message":
+                # The conversation closed earlier in this batch: this message starts the next one, and
+                # the database must see the old one closed first (one open conversation per customer).
+                connection.execute(
+                    update(CONVERSATIONS)
+                    .where(CONVERSATIONS.c.id == entry.snapshot.conversation_id)
+                    .values(is_open=False)
+                )
+                entry = None
             if entry is None and row["kind"] == "message" and row["customer_id"]:
-                entry = self._open_conversation(connection, row["channel"], row["customer_id"], now)
+                fresh: dict[Any, _Live] = {}
+                self._open_conversations(connection, [row], fresh, now)
+                entry = fresh[(row["channel"], row["customer_id"])]
                 live[entry.snapshot.conversation_id] = entry
                 live[(row["channel"], row["customer_id"])] = entry
         if entry is None:

@@ -78,7 +78,7 @@ class Message(SQLModel, table=True):
     text: str = Field(sa_column=Column(Text, nullable=False))
     language: str | None = None
     event_id: str | None = None  # the inbound event a customer message came from
-    command_key: str | None = None  # the send command an outgoing message goes out with
+    command_key: str | None = Field(default=None, index=True)  # the send command it goes out with
     external_id: str | None = None  # the channel's id once delivered
     created_at: datetime
     delivered_at: datetime | None = None

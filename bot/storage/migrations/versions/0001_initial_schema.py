@@ -140,6 +140,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('messages', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_messages_command_key'), ['command_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_messages_conversation_id'), ['conversation_id'], unique=False)
 
 
@@ -147,6 +148,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('messages', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_messages_conversation_id'))
+        batch_op.drop_index(batch_op.f('ix_messages_command_key'))
 
     op.drop_table('messages')
     with op.batch_alter_table('inbound_events', schema=None) as batch_op:
