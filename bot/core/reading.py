@@ -24,14 +24,15 @@ from bot.understanding import (
 )
 from flows.schema import Alternative, FlowDocument
 
-# Which offered part each choice intent points at.
-CHOICE_PARTS: dict[Intent, tuple[str, ...]] = {
-    Intent.CHOOSE_POINTS: ("points",),
-    Intent.CHOOSE_COUPON: ("coupon_percent", "coupon_order_value"),
-    Intent.CHOOSE_FREE_SHIPPING: ("free_shipping_coupon",),
-    Intent.CHOOSE_REFUND: ("refund_percent",),
-    Intent.REFUND_INSTEAD: ("refund_percent",),
-}
+# Which offered part each choice intent points at, most specific first: a "free-shipping coupon" is
+# also a coupon, and must pick the free-shipping alternative, not the percent one.
+CHOICE_PARTS: tuple[tuple[Intent, tuple[str, ...]], ...] = (
+    (Intent.CHOOSE_FREE_SHIPPING, ("free_shipping_coupon",)),
+    (Intent.CHOOSE_REFUND, ("refund_percent",)),
+    (Intent.REFUND_INSTEAD, ("refund_percent",)),
+    (Intent.CHOOSE_POINTS, ("points",)),
+    (Intent.CHOOSE_COUPON, ("coupon_percent", "coupon_order_value")),
+)
 
 
 INTENT_FACTS = frozenset({"wants_human", "said_yes", "said_no", "wants_refund", "chose_alternative"})
@@ -163,11 +164,12 @@ class Reader:
 
 def choose_alternative(alternatives: list[JSON], intents: frozenset[Intent]) -> int | None:
     """The alternative the customer picked: the one naming a part they asked for, or the first on yes."""
-    wanted = [part for intent, parts in CHOICE_PARTS.items() if intent in intents for part in parts]
-    if wanted:
-        for index, alternative in enumerate(alternatives):
-            if any(alternative.get(part) for part in wanted):
-                return index
+    named = [parts for intent, parts in CHOICE_PARTS if intent in intents]
+    if named:
+        for parts in named:
+            for index, alternative in enumerate(alternatives):
+                if any(alternative.get(part) for part in parts):
+                    return index
         return None
     if Intent.YES in intents and Intent.NO not in intents:
         return 0
