@@ -37,7 +37,9 @@ def build_app(
     trace: Trace | None = None,
     on_delivered: Callable[[SentMessage], None] | None = None,
     today: date | None = None,
+    customize: Callable[[Services, SandboxServices], Services] | None = None,
 ) -> App:
+    """Everything wired from ``settings``; ``customize`` may swap integrations (tests inject outages)."""
     clock = clock or SystemClock()
     engine = create_database_engine(settings.database_url)
     upgrade(engine)
@@ -50,6 +52,8 @@ def build_app(
         on_delivered=on_delivered,
     )
     services = Services(orders=sandbox.orders, tracking=sandbox.tracking, loyalty=sandbox.loyalty, channel=sandbox.channel)
+    if customize is not None:
+        services = customize(services, sandbox)
     executors = Executors(
         services=services, engine=engine, first_response_sla=timedelta(minutes=settings.first_response_sla_minutes)
     )

@@ -92,7 +92,7 @@ class Bot:
         return self.rows(InboundEvent, **where)
 
 
-def make_bot(tmp_path: Path, *, database_url: str | None = None, **settings: Any) -> Bot:
+def make_bot(tmp_path: Path, *, database_url: str | None = None, customize: Any = None, **settings: Any) -> Bot:
     clock = MovableClock()
     bot: Bot
     delivered: list[SentMessage] = []
@@ -102,6 +102,8 @@ def make_bot(tmp_path: Path, *, database_url: str | None = None, **settings: Any
         "sandbox_ledger": tmp_path / "ledger.jsonl",
         **settings,
     }
-    app = build_app(Settings(**options), clock=clock, trace=trace.append, on_delivered=delivered.append)
+    app = build_app(
+        Settings(**options), clock=clock, trace=trace.append, on_delivered=delivered.append, customize=customize
+    )
     bot = Bot(app=app, clock=clock, delivered=delivered, trace=trace)
     return bot

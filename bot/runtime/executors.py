@@ -127,7 +127,7 @@ class Executors:
         alternative: dict[str, Any] = record["alternative"]
         value = Decimal(str(payload["order_value"]))
         expires = date.fromisoformat(payload["expires_on"])
-        issued: dict[str, Any] = {"coupons": []}
+        issued: dict[str, Any] = {"coupons": [], "already_issued": False}
         services = self._services
         if alternative.get("points"):
             award = await services.loyalty.award_points(

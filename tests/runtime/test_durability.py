@@ -1,0 +1,117 @@
+"""Nothing lost, nothing twice: duplicates, timers, hand-over, one compensation per order, retries."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bot.runtime.executors import Services
+from bot.storage.tables import Compensation
+from integrations.sandbox import SandboxServices, SandboxTracking
+from tests.harness import Bot, make_bot
+
+LIAM, SOFIA, LUCAS = "1500000002", "1500000003", "1500000011"
+
+
+async def test_a_redelivered_message_is_processed_once(bot: Bot) -> None:
+    first = await bot.send(LIAM, "my parcel is late", event_id="x-dm-1")
+    again = await bot.send(LIAM, "my parcel is late", event_id="x-dm-1")
+    assert first and again == []
+    assert len(bot.events(kind="message")) == 1
+    assert len(bot.messages(direction="in")) == 1
+    assert bot.conversation(LIAM)["revision"] == 1
+
+
+async def test_redelivery_after_the_conversation_moved_on_changes_nothing(bot: Bot) -> None:
+    await bot.send(LIAM, "my parcel is late", event_id="dm-a")
+    await bot.send(LIAM, "order 1002", event_id="dm-b")
+    state, revision = bot.conversation(LIAM)["state"], bot.conversation(LIAM)["revision"]
+    assert await bot.send(LIAM, "order 1002", event_id="dm-b") == []
+    assert (bot.conversation(LIAM)["state"], bot.conversation(LIAM)["revision"]) == (state, revision)
+    assert len(bot.commands(kind="lookup_order")) == 1
+
+
+async def test_an_idle_customer_is_closed_after_the_timeout_and_stale_timers_do_nothing(bot: Bot) -> None:
+    await bot.send(LIAM, "hello")  # collect_order, timer due at +24h
+    assert await bot.wait(hours=23) == []
+    await bot.send(LIAM, "I can't find the number")  # re-ask; a new timer due at +47h
+    assert await bot.wait(hours=2) == []  # the first timer fires but is stale: nothing happens
+    assert bot.conversation(LIAM)["state"] == "collect_order"
+    closing = await bot.wait(hours=23)
+    assert len(closing) == 1 and "close this for now" in closing[0]
+    assert bot.conversation(LIAM)["state"] == "closed"
+    assert any("stale timeout" in (row["outcome"] or "") for row in bot.events(kind="timeout"))
+
+
+async def test_while_a_person_owns_the_conversation_the_bot_is_silent(bot: Bot) -> None:
+    await bot.send(LUCAS, "order #1011 is late")  # high value: a person takes over
+    conversation = bot.conversation(LUCAS)
+    assert conversation["state"] == "human"
+    assert await bot.send(LUCAS, "hello??") == []
+    assert await bot.send(LUCAS, "anyone there") == []
+    assert [row["text"] for row in bot.messages(direction="in")][-2:] == ["hello??", "anyone there"]
+    relayed = await bot.agent(conversation["id"], "agent_reply", "Hi, I'm Dana. I've booked a courier for you.")
+    assert relayed == ["Hi, I'm Dana. I've booked a courier for you."]
+    assert bot.messages(direction="out")[-1]["author"] == "agent"
+    assert await bot.agent(conversation["id"], "agent_close") == []
+    assert bot.conversation(LUCAS)["state"] == "closed"
+
+
+async def test_agent_handback_asks_for_a_rating(bot: Bot) -> None:
+    await bot.send(LIAM, "I want to talk to a human")
+    conversation = bot.conversation(LIAM)
+    replies = await bot.agent(conversation["id"], "agent_handback")
+    assert len(replies) == 1 and "1 (poor) to 5" in replies[0]
+    assert (await bot.send(LIAM, "5"))[0].startswith("Thank you")
+
+
+async def test_a_message_after_closing_starts_a_new_conversation(bot: Bot) -> None:
+    await bot.send(LIAM, "order 1002 is late")
+    await bot.send(LIAM, "yes")
+    await bot.send(LIAM, "5")
+    closed = bot.conversation(LIAM)
+    assert closed["state"] == "closed" and not closed["is_open"]
+    replies = await bot.send(LIAM, "hi again, quick question")
+    assert "order number" in replies[0]
+    fresh = bot.conversation(LIAM)
+    assert fresh["id"] != closed["id"] and fresh["state"] == "collect_order"
+
+
+async def test_a_second_conversation_about_the_same_order_pays_nothing_more(bot: Bot) -> None:
+    await bot.send(LIAM, "order 1002 is late")
+    await bot.send(LIAM, "yes")
+    await bot.send(LIAM, "5")
+    await bot.send(LIAM, "order 1002 is STILL late")
+    await bot.send(LIAM, "yes")
+    awards = list(bot.app.sandbox.ledger.records("points"))
+    assert len(awards) == 1
+    assert len(bot.rows(Compensation)) == 1
+    issued = bot.events(kind="compensation_issued")
+    assert [row["payload"]["already_issued"] for row in issued] == [False, True]
+
+
+async def test_a_carrier_outage_is_retried_then_handed_to_a_person(tmp_path: Path) -> None:
+    def outage(services: Services, sandbox: SandboxServices) -> Services:
+        down = frozenset({"9400111201081647283918"})  # order 1002's parcel
+        tracking = SandboxTracking(data=sandbox.data, ledger=sandbox.ledger, fail_numbers=down)
+        return replace(services, tracking=tracking)
+
+    bot = make_bot(tmp_path, customize=outage, max_command_attempts=3)
+    replies = await bot.send(LIAM, "order 1002 is late")
+    assert len(replies) == 1  # "looking it up"; the carrier is down
+    for _ in range(6):
+        replies += await bot.wait(seconds=10)
+    assert "trouble reaching" in replies[-1]
+    lookup = bot.commands(kind="lookup_tracking")[0]
+    assert (lookup["status"], lookup["attempts"]) == ("failed", 3)
+    assert bot.conversation(LIAM)["state"] == "human"
+    assert [row["reasons"] for row in bot.escalations()] == [["lookup_failed"]]
+
+
+@pytest.mark.parametrize("language_text", ["order 1002 is late", "订单1002迟到了"])
+async def test_replies_keep_the_customers_language(bot: Bot, language_text: str) -> None:
+    replies = await bot.send(LIAM, language_text)
+    chinese = any("\u4e00" <= char <= "\u9fff" for char in "".join(replies))
+    assert chinese == ("订单" in language_text)
