@@ -126,9 +126,6 @@ class DecisionCore:
     # --- actions --------------------------------------------------------------------------------------
 
     def _say(self, turn: _Turn, key: str) -> None:
-        if key == "offer":
-            turn.texts.append(self._offer_text(turn, key))
-            return
         context = turn.context
         turn.texts.append(
             self.texts.render(
@@ -171,7 +168,7 @@ class DecisionCore:
             "policy_version": self.document.policy.version,
         }
         turn.context["unclear_replies"] = 0
-        turn.texts.append(self._offer_text(turn, "offer"))
+        self._say(turn, "offer")
 
     def _issue_compensation(self, turn: _Turn, _: None) -> None:
         context = turn.context
@@ -265,18 +262,20 @@ class DecisionCore:
         compensation = context.get("compensation")
         if compensation is not None:
             values["compensation"] = self._issued_text(turn, compensation)
+        offer = context.get("offer")
+        if offer is not None:
+            values.update(self._offer_values(turn, offer))
         return values
 
-    def _offer_text(self, turn: _Turn, key: str) -> str:
-        offer = turn.context["offer"]
+    def _offer_values(self, turn: _Turn, offer: JSON) -> dict[str, str]:
+        """{offer} is the best alternative in words; {alternatives} the sentence offering the others."""
         language = turn.language
         described = [self._alternative_text(turn, data, offer["expires_on"]) for data in offer["alternatives"]]
         alternatives = ""
         if len(described) > 1:
             rest = self.texts.join(described[1:], conjunction="join_or", language=language)
             alternatives = self.texts.render("offer_alternatives", language=language, values={"alternatives": rest})
-        values = {**self._values(turn), "offer": described[0], "alternatives": alternatives}
-        return self.texts.render(key, language=language, values=values)
+        return {"offer": described[0], "alternatives": alternatives, "expires": format_date(offer["expires_on"], language)}
 
     def _alternative_text(self, turn: _Turn, data: JSON, expires: str) -> str:
         alternative = alternative_from(data)

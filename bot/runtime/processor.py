@@ -264,7 +264,7 @@ class EventProcessor:
         outcomes: list[dict[str, Any]],
         now: datetime,
     ) -> None:
-        changed = {id(entry): entry for entry in live.values() if entry.changed}.values()
+        changed = list({id(entry): entry for entry in live.values() if entry.changed}.values())
         if changed:
             connection.execute(
                 update(CONVERSATIONS)
@@ -283,6 +283,17 @@ class EventProcessor:
                     for entry in changed
                 ],
             )  # fmt: skip
+        if changed:
+            # A step supersedes the timers armed before it; the new state arms its own below.
+            connection.execute(
+                update(COMMANDS)
+                .where(
+                    COMMANDS.c.conversation_id.in_([entry.snapshot.conversation_id for entry in changed]),
+                    COMMANDS.c.kind == "schedule_timeout",
+                    COMMANDS.c.status == "pending",
+                )
+                .values(status="cancelled", completed_at=now)
+            )
         if messages:
             connection.execute(insert(MESSAGES), messages)
         if commands:

@@ -95,7 +95,7 @@ class Command(SQLModel, table=True):
     kind: str
     payload: dict[str, Any] = _json()
     idempotency_key: str = Field(unique=True)
-    status: str = "pending"  # pending, done, failed
+    status: str = "pending"  # pending, done, failed, cancelled (a timer the conversation moved past)
     attempts: int = 0
     not_before: datetime
     result: dict[str, Any] | None = _json(nullable=True)

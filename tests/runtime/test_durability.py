@@ -33,16 +33,30 @@ async def test_redelivery_after_the_conversation_moved_on_changes_nothing(bot: B
     assert len(bot.commands(kind="lookup_order")) == 1
 
 
-async def test_an_idle_customer_is_closed_after_the_timeout_and_stale_timers_do_nothing(bot: Bot) -> None:
+async def test_an_idle_customer_is_closed_after_the_timeout_and_older_timers_are_cancelled(bot: Bot) -> None:
     await bot.send(LIAM, "hello")  # collect_order, timer due at +24h
     assert await bot.wait(hours=23) == []
     await bot.send(LIAM, "I can't find the number")  # re-ask; a new timer due at +47h
-    assert await bot.wait(hours=2) == []  # the first timer fires but is stale: nothing happens
+    assert await bot.wait(hours=2) == []  # the first timer would be due now: it was cancelled
     assert bot.conversation(LIAM)["state"] == "collect_order"
+    assert [row["status"] for row in bot.commands(kind="schedule_timeout")] == ["cancelled", "pending"]
     closing = await bot.wait(hours=23)
     assert len(closing) == 1 and "close this for now" in closing[0]
     assert bot.conversation(LIAM)["state"] == "closed"
-    assert any("stale timeout" in (row["outcome"] or "") for row in bot.events(kind="timeout"))
+    assert [row["status"] for row in bot.commands(kind="schedule_timeout")] == ["cancelled", "done"]
+
+
+async def test_a_timer_from_an_older_revision_is_ignored_by_the_core(bot: Bot) -> None:
+    """Defence in depth: a timeout event that outlived its revision changes nothing."""
+    await bot.send(LIAM, "hello")
+    conversation = bot.conversation(LIAM)
+    from bot.runtime.inbox import NewEvent
+
+    bot.app.runtime.inbox.accept([NewEvent(event_id="old-timer", kind="timeout", conversation_id=conversation["id"],
+                                           payload={"revision": conversation["revision"] - 1, "state": "acknowledge"})])
+    await bot.app.runtime.drain()
+    assert bot.conversation(LIAM)["state"] == "collect_order"
+    assert bot.events(event_id="old-timer")[0]["outcome"] == "collect_order -> collect_order (stale timeout)"
 
 
 async def test_while_a_person_owns_the_conversation_the_bot_is_silent(bot: Bot) -> None:
