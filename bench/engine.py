@@ -25,12 +25,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.ptb_peer import measure_ptb_conversation_handler  # noqa: E402
-from bot.app import build_app  # noqa: E402
-from bot.runtime.inbox import NewEvent  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from integrations.models import SentMessage  # noqa: E402
-from integrations.sandbox.tracking_numbers import usps_check_digit  # noqa: E402
+from bench.ptb_peer import measure_ptb_conversation_handler
+from bot.app import build_app
+from bot.runtime.inbox import NewEvent
+from bot.settings import Settings
+from integrations.models import SentMessage
+from integrations.sandbox.tracking_numbers import usps_check_digit
 
 # (customer text, bot DMs expected before the customer writes again)
 SCRIPT: tuple[tuple[str, int], ...] = (
@@ -46,7 +46,9 @@ def write_shop(path: Path, conversations: int) -> None:
     """A demo shop with one customer and one 2-days-late order per conversation."""
     lines = ["shop: {name: Bench Shop, currency: USD}", "customers:"]
     for index in range(conversations):
-        lines.append(f'  - {{id: c{index}, x_user_id: "{2_000_000_000 + index}", handle: b{index}, name: B, tier: regular}}')
+        lines.append(
+            f'  - {{id: c{index}, x_user_id: "{2_000_000_000 + index}", handle: b{index}, name: B, tier: regular}}'
+        )
     lines.append("orders:")
     for index in range(conversations):
         body = f"9400{index:017d}"
@@ -146,14 +148,23 @@ def main() -> None:
     print(f"  messages            {figures.messages}")
     print(f"  wall time           {figures.seconds:.2f} s")
     print(f"  throughput          {rate:,.0f} messages/s (every step durably committed)")
-    print(f"  step latency        p50 {percentile(figures.step_latencies_ms, 0.5):.1f} ms, "
-          f"p99 {percentile(figures.step_latencies_ms, 0.99):.1f} ms (message in -> last reply out, under full load)")  # fmt: skip
-    print(f"  step cost in batch  p50 {percentile(figures.batch_step_us, 0.5):.0f} us, "
-          f"p99 {percentile(figures.batch_step_us, 0.99):.0f} us per event (decide + commit, amortized)")  # fmt: skip
+    latency = figures.step_latencies_ms
+    cost = figures.batch_step_us
+    print(
+        f"  step latency        p50 {percentile(latency, 0.5):.1f} ms, p99 {percentile(latency, 0.99):.1f} ms"
+        " (message in -> last reply out, under full load)"
+    )
+    print(
+        f"  step cost in batch  p50 {percentile(cost, 0.5):.0f} us, p99 {percentile(cost, 0.99):.0f} us per event"
+        " (decide + commit, amortized)"
+    )
     print(f"  peak memory (RSS)   {figures.peak_rss_mb:.0f} MB")
     peer = measure_ptb_conversation_handler(conversations=arguments.conversations)
     print("python-telegram-bot ConversationHandler, same 5-step flow, in memory, no persistence")
-    print(f"  throughput          {peer.messages_per_second:,.0f} messages/s, p50 {peer.p50_ms:.3f} ms, p99 {peer.p99_ms:.3f} ms")
+    print(
+        f"  throughput          {peer.messages_per_second:,.0f} messages/s,"
+        f" p50 {peer.p50_ms:.3f} ms, p99 {peer.p99_ms:.3f} ms"
+    )
     print(f"ratio dmcare / PTB    {rate / peer.messages_per_second:.2f}")
 
 

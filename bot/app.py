@@ -51,11 +51,15 @@ def build_app(
         today=today or clock.now().date(),
         on_delivered=on_delivered,
     )
-    services = Services(orders=sandbox.orders, tracking=sandbox.tracking, loyalty=sandbox.loyalty, channel=sandbox.channel)
+    services = Services(
+        orders=sandbox.orders, tracking=sandbox.tracking, loyalty=sandbox.loyalty, channel=sandbox.channel
+    )
     if customize is not None:
         services = customize(services, sandbox)
     executors = Executors(
-        services=services, engine=engine, first_response_sla=timedelta(minutes=settings.first_response_sla_minutes)
+        services=services,
+        engine=engine,
+        first_response_sla=timedelta(minutes=settings.first_response_sla_minutes),
     )
     runtime = Runtime(
         inbox=Inbox(engine=engine, clock=clock),

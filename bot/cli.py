@@ -31,7 +31,10 @@ def main(argv: list[str] | None = None) -> int:
 
     flows = commands.add_parser("flows", help="inspect and check flow documents")
     flow_commands = flows.add_subparsers(dest="flow_command", required=True)
-    for name, text in (("diagram", "print the flow as a Mermaid state diagram"), ("validate", "check a flow file")):
+    for name, text in (
+        ("diagram", "print the flow as a Mermaid state diagram"),
+        ("validate", "check a flow file"),
+    ):
         sub = flow_commands.add_parser(name, help=text)
         sub.add_argument("file", nargs="?", type=Path, help="flow YAML (default: the bundled default flow)")
     flow_commands.add_parser("vocabulary", help="list the events, facts and actions a flow may use")
@@ -82,8 +85,11 @@ def _flows(arguments: argparse.Namespace) -> int:
         print(compiled.mermaid())
     else:
         document = loaded.document
-        print(f"ok: flow {document.flow!r} v{document.version}, {len(document.states)} states, "
-              f"{len(document.transitions)} transitions, {len(document.texts)} texts in {', '.join(document.languages)}")  # fmt: skip
+        languages = ", ".join(document.languages)
+        print(
+            f"ok: flow {document.flow!r} v{document.version}, {len(document.states)} states, "
+            f"{len(document.transitions)} transitions, {len(document.texts)} texts in {languages}"
+        )
     return 0
 
 

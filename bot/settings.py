@@ -15,7 +15,8 @@ class Settings(BaseSettings):
     flow_file: Path | None = None  # None: the bundled default flow
     demo_data: Path | None = None  # None: the bundled demo shop
     sandbox_ledger: Path | None = Field(
-        default=None, description="where the sandboxed outside world remembers what it did; default beside the DB"
+        default=None,
+        description="where the sandboxed outside world remembers what it did; default beside the DB",
     )
     first_response_sla_minutes: int = Field(60, ge=1)  # seed 000: a person answers within one hour
     batch_size: int = Field(500, ge=1, le=10_000)

@@ -24,7 +24,13 @@ class _Values(dict[str, str]):
 
 class TextBook:
     def __init__(self, document: FlowDocument) -> None:
-        self._texts = {key: entry.all_localized() for key, entry in document.texts.items()}
+        self._texts: dict[str, dict[str, dict[str, str]]] = {
+            key: {
+                variant: {str(k): v for k, v in localized.items()}
+                for variant, localized in entry.all_localized().items()
+            }
+            for key, entry in document.texts.items()
+        }
         self.default_language = document.default_language
         self.shop = document.shop
 
@@ -40,7 +46,7 @@ class TextBook:
             if variant is not None and variant in variants:
                 localized = variants[variant]
                 break
-        template = localized.get(language) or localized[self.default_language]  # type: ignore[index]
+        template = localized.get(language) or localized[self.default_language]
         return template.format_map(_Values(values))
 
     def join(self, items: list[str], *, conjunction: str, language: str) -> str:

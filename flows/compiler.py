@@ -86,7 +86,7 @@ def build_machine_class(document: FlowDocument) -> type[StateMachine]:
         for source in transition.source:
             origin = states[source]
             if source == transition.target:
-                edge = origin.to.itself(**options)
+                edge = origin.to.itself(**options)  # type: ignore[no-untyped-call]
             else:
                 edge = origin.to(states[transition.target], **options)
             by_event[transition.event] = edge if transition.event not in by_event else by_event[transition.event] | edge
@@ -150,9 +150,7 @@ class CompiledFlow:
                 raise NoTransition(flow=self.document.flow, state=state, event=event) from None
             assert probe.fired is not None and probe.state is not None, "every transition records itself"
             transition = self.document.transitions[probe.fired]
-            return Outcome(
-                source=state, target=probe.state, transition_index=probe.fired, actions=tuple(transition.do)
-            )
+            return Outcome(source=state, target=probe.state, transition_index=probe.fired, actions=tuple(transition.do))
 
     def mermaid(self) -> str:
         return f"{self.machine_class:mermaid}"

@@ -50,7 +50,9 @@ def _non_string_keys(node: Any, path: str) -> Any:
     if isinstance(node, dict):
         for key, value in node.items():
             if not isinstance(key, str):
-                hint = " (YAML reads unquoted on/off/yes/no as true/false: quote the key)" if isinstance(key, bool) else ""
+                hint = (
+                    " (YAML reads unquoted on/off/yes/no as true/false: quote the key)" if isinstance(key, bool) else ""
+                )
                 yield (f"{path}.{key}" if path else str(key), f"keys must be text, got {key!r}{hint}")
             else:
                 yield from _non_string_keys(value, f"{path}.{key}" if path else key)

@@ -166,7 +166,9 @@ def guard_names(expression: str) -> list[str]:
             if not expect_operand:
                 raise ValueError(f"guard {expression!r}: missing 'and'/'or' before {word!r}")
             if word not in FACTS:
-                raise ValueError(f"guard {expression!r}: unknown fact {word!r}; known facts: {', '.join(sorted(FACTS))}")
+                raise ValueError(
+                    f"guard {expression!r}: unknown fact {word!r}; known facts: {', '.join(sorted(FACTS))}"
+                )
             names.append(word)
             expect_operand = False
     if depth != 0 or expect_operand:
@@ -355,7 +357,10 @@ def check_references(document: FlowDocument) -> list[tuple[str, str]]:
                 for name in fields:
                     if name not in PLACEHOLDERS:
                         problems.append(
-                            (f"{path}.{language}", f"unknown placeholder {{{name}}}; known: {sorted(PLACEHOLDERS)}")
+                            (
+                                f"{path}.{language}",
+                                f"unknown placeholder {{{name}}}; known: {sorted(PLACEHOLDERS)}",
+                            )
                         )
     for index, item in enumerate(document.policy.catalogue):
         for language in document.languages:

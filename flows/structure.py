@@ -41,7 +41,10 @@ def check_structure(document: FlowDocument) -> list[tuple[str, str]]:
             problems.append((where, "no path from here to a final state (a trap)"))
         if "message" not in unguarded[name]:
             problems.append(
-                (where, "needs a transition on 'message' without 'when' so no customer message is ever dropped")
+                (
+                    where,
+                    "needs a transition on 'message' without 'when' so no customer message is ever dropped",
+                )
             )
         if spec.timeout is not None and "timeout" not in handled[name]:
             problems.append((f"{where}.timeout", "the state sets a timeout but no transition handles 'timeout'"))

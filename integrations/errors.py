@@ -1,8 +1,8 @@
 """Errors raised by integrations, shaped around what the caller does next.
 
-    IntegrationError
-     ├── RetryableIntegrationError   timeouts, 5xx, 429: try again later (retry_after when known)
-     └── PermanentIntegrationError   bad request, unknown account: retrying cannot help
+IntegrationError
+ ├── RetryableIntegrationError   timeouts, 5xx, 429: try again later (retry_after when known)
+ └── PermanentIntegrationError   bad request, unknown account: retrying cannot help
 """
 
 from __future__ import annotations

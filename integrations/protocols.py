@@ -11,7 +11,16 @@ from datetime import date
 from decimal import Decimal
 from typing import Protocol
 
-from integrations.models import Coupon, Dispatch, DispatchKind, Order, PointsAward, Refund, SentMessage, Shipment
+from integrations.models import (
+    Coupon,
+    Dispatch,
+    DispatchKind,
+    Order,
+    PointsAward,
+    Refund,
+    SentMessage,
+    Shipment,
+)
 
 
 class OrderSystem(Protocol):

@@ -67,9 +67,11 @@ class Bot:
     def conversation(self, customer_id: str) -> Any:
         with self.app.engine.connect() as connection:
             table = Conversation.__table__  # type: ignore[attr-defined]
-            return connection.execute(
-                select(table).where(table.c.customer_id == customer_id).order_by(table.c.id.desc())
-            ).mappings().first()
+            return (
+                connection.execute(select(table).where(table.c.customer_id == customer_id).order_by(table.c.id.desc()))
+                .mappings()
+                .first()
+            )
 
     def rows(self, model: Any, **where: Any) -> list[Any]:
         table = model.__table__
@@ -103,7 +105,11 @@ def make_bot(tmp_path: Path, *, database_url: str | None = None, customize: Any 
         **settings,
     }
     app = build_app(
-        Settings(**options), clock=clock, trace=trace.append, on_delivered=delivered.append, customize=customize
+        Settings(**options),
+        clock=clock,
+        trace=trace.append,
+        on_delivered=delivered.append,
+        customize=customize,
     )
     bot = Bot(app=app, clock=clock, delivered=delivered, trace=trace)
     return bot

@@ -73,8 +73,8 @@ class Reader:
         facts = reading.facts
         facts["order_attempts_left"] = context.get("order_attempts", 0) + 1 < settings.max_order_attempts
         facts["unclear_replies_left"] = context.get("unclear_replies", 0) < settings.max_unclear_replies
-        offer = context.get("offer")
-        facts["refund_allowed"] = bool(offer) and any(alt.get("refund_percent") for alt in offer["alternatives"])
+        offer: JSON | None = context.get("offer")
+        facts["refund_allowed"] = offer is not None and any(alt.get("refund_percent") for alt in offer["alternatives"])
         kind = event.kind
         if kind == "message":
             self._read_message(context, str(event.payload.get("text", "")), reading, wanted)
@@ -85,12 +85,7 @@ class Reader:
             self._assess(context, reading)
         elif kind == "compensation_issued":
             context["compensation"] = event.payload
-            chosen = _chosen_alternative(context)
-            shipment_pending = (context.get("shipment") or {}).get("status") in (None, "pending")
-            facts["needs_dispatch"] = bool(chosen) and (
-                bool(chosen.get("reship")) or (bool(chosen.get("upgraded_shipping")) and shipment_pending
-                                               and not chosen.get("refund_percent"))
-            )
+            facts["needs_dispatch"] = _needs_dispatch(context)
         elif kind == "dispatched":
             context["dispatch"] = event.payload
         elif kind == "agent_reply":
@@ -150,8 +145,12 @@ class Reader:
         facts["is_late"] = assessment.delay_days > 0
         facts["delivered"] = bool((context.get("shipment") or {}).get("delivered_on"))
         policy = self.document.policy
-        row = matching_row(policy, situation=assessment.situation, delay_days=assessment.delay_days,
-                           tier=order.get("tier", "regular"))
+        row = matching_row(
+            policy,
+            situation=assessment.situation,
+            delay_days=assessment.delay_days,
+            tier=order.get("tier", "regular"),
+        )
         facts["has_offer"] = row is not None
         if row is None:
             return
@@ -174,6 +173,17 @@ def choose_alternative(alternatives: list[JSON], intents: frozenset[Intent]) -> 
     if Intent.YES in intents and Intent.NO not in intents:
         return 0
     return None
+
+
+def _needs_dispatch(context: JSON) -> bool:
+    """A replacement always ships; upgraded shipping expedites only a parcel not yet handed over."""
+    chosen = _chosen_alternative(context)
+    if chosen is None:
+        return False
+    if chosen.get("reship"):
+        return True
+    not_handed_over = (context.get("shipment") or {}).get("status") in (None, "pending")
+    return bool(chosen.get("upgraded_shipping")) and not_handed_over and not chosen.get("refund_percent")
 
 
 def _chosen_alternative(context: JSON) -> dict[str, Any] | None:

@@ -17,7 +17,7 @@ from bot.core.reading import Reader, Reading, alternative_from
 from bot.policy import expires_on
 from bot.texts import TextBook, format_date, format_money
 from flows.compiler import CompiledFlow
-from flows.schema import Action, EscalateArgs, duration_seconds
+from flows.schema import EscalateArgs, duration_seconds
 
 PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
 
@@ -105,7 +105,11 @@ class DecisionCore:
                 position,
                 CommandSpec(
                     kind="send_reply",
-                    payload={"recipient_id": turn.snapshot.customer_id, "text": message.text, "author": message.author},
+                    payload={
+                        "recipient_id": turn.snapshot.customer_id,
+                        "text": message.text,
+                        "author": message.author,
+                    },
                     idempotency_key=turn.key(f"send{position}"),
                 ),
             )
@@ -143,7 +147,10 @@ class DecisionCore:
         turn.commands.append(
             CommandSpec(
                 kind="lookup_order",
-                payload={"order_number": turn.context["order_number"], "customer_id": turn.snapshot.customer_id},
+                payload={
+                    "order_number": turn.context["order_number"],
+                    "customer_id": turn.snapshot.customer_id,
+                },
                 idempotency_key=turn.key("lookup_order"),
             )
         )
@@ -275,7 +282,11 @@ class DecisionCore:
         if len(described) > 1:
             rest = self.texts.join(described[1:], conjunction="join_or", language=language)
             alternatives = self.texts.render("offer_alternatives", language=language, values={"alternatives": rest})
-        return {"offer": described[0], "alternatives": alternatives, "expires": format_date(offer["expires_on"], language)}
+        return {
+            "offer": described[0],
+            "alternatives": alternatives,
+            "expires": format_date(offer["expires_on"], language),
+        }
 
     def _alternative_text(self, turn: _Turn, data: JSON, expires: str) -> str:
         alternative = alternative_from(data)
@@ -346,4 +357,3 @@ def _days(count: int, language: str) -> str:
 
 def _carrier_name(slug: str) -> str:
     return _CARRIER_NAMES.get(slug.lower(), slug)
-

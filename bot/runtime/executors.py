@@ -75,9 +75,15 @@ class Executors:
             connection.execute(
                 dialect_insert(COMPENSATIONS).on_conflict_do_nothing(index_elements=["idempotency_key"]), rows
             )
-            stored = connection.execute(
-                select(COMPENSATIONS).where(COMPENSATIONS.c.idempotency_key.in_([row["idempotency_key"] for row in rows]))
-            ).mappings().all()
+            stored = (
+                connection.execute(
+                    select(COMPENSATIONS).where(
+                        COMPENSATIONS.c.idempotency_key.in_([row["idempotency_key"] for row in rows])
+                    )
+                )
+                .mappings()
+                .all()
+            )
         self._reserved.update({row["idempotency_key"]: dict(row) for row in stored})
 
     async def run(self, command: CommandRun, now: datetime) -> Outcome:
@@ -98,7 +104,9 @@ class Executors:
         number = command.payload["order_number"]
         order = await self._services.orders.find_order(number)
         if order is None:
-            return Outcome(result={"found": False}, event_kind="order_not_found", event_payload={"order_number": number})
+            return Outcome(
+                result={"found": False}, event_kind="order_not_found", event_payload={"order_number": number}
+            )
         owned = order.owner_x_user_id == command.payload["customer_id"]
         # Someone else's order: the event says so and carries nothing else, so nothing can leak.
         payload: dict[str, Any] = {"owned": owned, "order": _order_facts(order) if owned else None}
@@ -110,7 +118,9 @@ class Executors:
         facts = _shipment_facts(shipment) if shipment is not None else {
             "carrier": carrier, "tracking_number": number, "status": "unknown",
         }  # fmt: skip
-        return Outcome(result={"status": facts["status"]}, event_kind="tracking_found", event_payload={"shipment": facts})
+        return Outcome(
+            result={"status": facts["status"]}, event_kind="tracking_found", event_payload={"shipment": facts}
+        )
 
     async def _issue_compensation(self, command: CommandRun, now: datetime) -> Outcome:
         payload = command.payload
@@ -120,9 +130,9 @@ class Executors:
             self.prepare([command], now)
             record = self._reserved.pop(key)
         if record["status"] == "issued":
-            issued = dict(record["result"] or {})
-            issued["already_issued"] = record["conversation_id"] != command.conversation_id
-            return Outcome(result=issued, event_kind="compensation_issued", event_payload=issued)
+            earlier = dict(record["result"] or {})
+            earlier["already_issued"] = record["conversation_id"] != command.conversation_id
+            return Outcome(result=earlier, event_kind="compensation_issued", event_payload=earlier)
         # The alternative chosen is the one recorded first; a later conversation cannot swap it.
         alternative: dict[str, Any] = record["alternative"]
         value = Decimal(str(payload["order_value"]))
@@ -137,22 +147,38 @@ class Executors:
             issued["points"] = award.points
             issued["points_transaction"] = award.transaction_id
         coupon_parts = (
-            ("coupon_percent", {"percent_off": alternative.get("coupon_percent"), "free_shipping": False, "amount_off": None}),
+            (
+                "coupon_percent",
+                {
+                    "percent_off": alternative.get("coupon_percent"),
+                    "free_shipping": False,
+                    "amount_off": None,
+                },
+            ),
             ("free_shipping_coupon", {"percent_off": None, "free_shipping": True, "amount_off": None}),
             ("coupon_order_value", {"percent_off": None, "free_shipping": False, "amount_off": value}),
         )
         for part, options in coupon_parts:
             if alternative.get(part):
                 coupon = await services.loyalty.create_coupon(
-                    customer_id=payload["customer_id"], expires_on=expires, idempotency_key=f"{key}:{part}", **options
+                    customer_id=payload["customer_id"],
+                    expires_on=expires,
+                    idempotency_key=f"{key}:{part}",
+                    **options,
                 )
-                issued["coupons"].append({"code": coupon.code, "expires_on": coupon.expires_on.isoformat(), "part": part})
+                issued["coupons"].append(
+                    {"code": coupon.code, "expires_on": coupon.expires_on.isoformat(), "part": part}
+                )
         if alternative.get("refund_percent"):
             amount = (value * int(alternative["refund_percent"]) / 100).quantize(Decimal("0.01"))
             refund = await services.orders.refund(
                 order_number=payload["order_number"], amount=amount, idempotency_key=f"{key}:refund"
             )
-            issued["refund"] = {"amount": str(refund.amount), "currency": refund.currency, "refund_id": refund.refund_id}
+            issued["refund"] = {
+                "amount": str(refund.amount),
+                "currency": refund.currency,
+                "refund_id": refund.refund_id,
+            }
         return Outcome(
             result=issued, event_kind="compensation_issued", event_payload=issued, issued_compensation_key=key
         )
@@ -177,7 +203,9 @@ class Executors:
         }  # fmt: skip
         with self._engine.begin() as connection:
             dialect_insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-            connection.execute(dialect_insert(ESCALATIONS).on_conflict_do_nothing(index_elements=["idempotency_key"]), row)
+            connection.execute(
+                dialect_insert(ESCALATIONS).on_conflict_do_nothing(index_elements=["idempotency_key"]), row
+            )
         return Outcome(result={"reasons": payload["reasons"], "priority": payload["priority"]})
 
     async def _schedule_timeout(self, command: CommandRun, now: datetime) -> Outcome:

@@ -83,11 +83,14 @@ class Outbox:
                 return []
             conversations = {row.conversation_id for row in rows}
             # The oldest pending reply of each conversation, due or not: later replies wait for it.
-            first_reply = dict(
+            first_reply: dict[int, int] = dict(
                 connection.execute(
                     select(COMMANDS.c.conversation_id, func.min(COMMANDS.c.id))
-                    .where(COMMANDS.c.status == "pending", COMMANDS.c.kind == "send_reply",
-                           COMMANDS.c.conversation_id.in_(conversations))
+                    .where(
+                        COMMANDS.c.status == "pending",
+                        COMMANDS.c.kind == "send_reply",
+                        COMMANDS.c.conversation_id.in_(conversations),
+                    )
                     .group_by(COMMANDS.c.conversation_id)
                 ).all()  # fmt: skip
             )
@@ -122,7 +125,7 @@ class Outbox:
 
     def _complete(self, finished: list[tuple[CommandRun, Outcome | Exception]], now: datetime) -> None:
         with self._engine.begin() as connection:
-            attempts = dict(
+            attempts: dict[int, int] = dict(
                 connection.execute(
                     select(COMMANDS.c.id, COMMANDS.c.attempts).where(COMMANDS.c.id.in_([run.id for run, _ in finished]))
                 ).all()
@@ -133,7 +136,7 @@ class Outbox:
             issued: list[dict[str, Any]] = []
             for run, outcome in finished:
                 tries = attempts[run.id] + 1
-                row = {"command": run.id, "new_attempts": tries, "new_error": None, "new_result": None,
+                row: dict[str, Any] = {"command": run.id, "new_attempts": tries, "new_error": None, "new_result": None,
                        "new_status": "done", "new_not_before": now, "new_completed_at": now}  # fmt: skip
                 event_kind: str | None = None
                 event_payload: dict[str, Any] | None = None
@@ -181,7 +184,11 @@ class Outbox:
                 connection.execute(
                     update(COMPENSATIONS)
                     .where(COMPENSATIONS.c.idempotency_key == bindparam("key"))
-                    .values(status="issued", result=bindparam("issued", type_=COMPENSATIONS.c.result.type), issued_at=now),
+                    .values(
+                        status="issued",
+                        result=bindparam("issued", type_=COMPENSATIONS.c.result.type),
+                        issued_at=now,
+                    ),
                     issued,
                 )
             if delivered:

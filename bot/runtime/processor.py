@@ -60,9 +60,13 @@ class EventProcessor:
         with self._engine.begin() as connection:
             if connection.dialect.name == "postgresql":
                 connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_BATCH_LOCK})
-            rows = connection.execute(
-                select(EVENTS).where(EVENTS.c.processed_at.is_(None)).order_by(EVENTS.c.id).limit(limit)
-            ).mappings().all()
+            rows = (
+                connection.execute(
+                    select(EVENTS).where(EVENTS.c.processed_at.is_(None)).order_by(EVENTS.c.id).limit(limit)
+                )
+                .mappings()
+                .all()
+            )
             if not rows:
                 return 0
             live = self._load_conversations(connection, rows)
@@ -85,19 +89,27 @@ class EventProcessor:
         if ids:
             found += connection.execute(select(CONVERSATIONS).where(CONVERSATIONS.c.id.in_(ids))).mappings().all()
         if customers:
-            found += connection.execute(
-                select(CONVERSATIONS).where(
-                    CONVERSATIONS.c.is_open.is_(True),
-                    CONVERSATIONS.c.customer_id.in_({customer for _, customer in customers}),
+            found += (
+                connection.execute(
+                    select(CONVERSATIONS).where(
+                        CONVERSATIONS.c.is_open.is_(True),
+                        CONVERSATIONS.c.customer_id.in_({customer for _, customer in customers}),
+                    )
                 )
-            ).mappings().all()
+                .mappings()
+                .all()
+            )
         live: dict[Any, _Live] = {}
         for conversation in found:
             entry = _Live(
                 snapshot=ConversationSnapshot(
                     conversation_id=conversation["id"],
                     customer_id=conversation["customer_id"],
-                    flow_key=(conversation["flow_id"], conversation["flow_version"], conversation["flow_checksum"]),
+                    flow_key=(
+                        conversation["flow_id"],
+                        conversation["flow_version"],
+                        conversation["flow_checksum"],
+                    ),
                     state=conversation["state"],
                     revision=conversation["revision"],
                     context=dict(conversation["context"] or {}),
@@ -187,7 +199,9 @@ class EventProcessor:
             )  # fmt: skip
         if not entry.is_open:
             return self._report(row, "kept: the conversation is closed", snapshot.conversation_id)
-        event = Event(kind=row["kind"], payload=row["payload"], occurred_at=row["received_at"], event_id=row["event_id"])
+        event = Event(
+            kind=row["kind"], payload=row["payload"], occurred_at=row["received_at"], event_id=row["event_id"]
+        )
         core = self._flows.core(snapshot.flow_key)
         try:
             decision = core.decide(snapshot, event)
@@ -199,8 +213,12 @@ class EventProcessor:
         if messages and messages[-1]["event_id"] == row["event_id"]:
             messages[-1]["language"] = decision.context.get("language")
         self._absorb(entry, decision, core.flow.final_states, now, messages, commands)
-        return self._report(row, f"{decision.source} -> {decision.target}" + (f" ({decision.note})" if decision.note else ""),
-                            snapshot.conversation_id, decision)
+        return self._report(
+            row,
+            f"{decision.source} -> {decision.target}" + (f" ({decision.note})" if decision.note else ""),
+            snapshot.conversation_id,
+            decision,
+        )
 
     def _absorb(
         self,
@@ -238,7 +256,9 @@ class EventProcessor:
                 }
             )  # fmt: skip
 
-    def _report(self, row: Any, outcome: str, conversation_id: int | None, decision: Decision | None = None) -> tuple[str, int | None]:
+    def _report(
+        self, row: Any, outcome: str, conversation_id: int | None, decision: Decision | None = None
+    ) -> tuple[str, int | None]:
         if self._trace is not None:
             record: dict[str, Any] = {
                 "type": "transition", "event": row["kind"], "event_id": row["event_id"],
@@ -246,7 +266,9 @@ class EventProcessor:
             }  # fmt: skip
             if decision is not None:
                 record.update(
-                    source=decision.source, target=decision.target, transition=decision.transition_index,
+                    source=decision.source,
+                    target=decision.target,
+                    transition=decision.transition_index,
                     facts={name: value for name, value in decision.facts.items()},
                     commands=[{"kind": c.kind, "key": c.idempotency_key} for c in decision.commands],
                 )

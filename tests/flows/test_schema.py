@@ -65,12 +65,27 @@ def test_the_default_flow_loads() -> None:
         ("transitions[3].do", [{"count": "bananas"}], "transitions[3].do[0]", "counters"),
         ("initial", "start", "initial", "not one of the states"),
         ("texts.ask_order.zh", "", "texts.ask_order.zh", "every language"),
-        ("texts.ask_order.en", "Send {order_numbr}", "texts.ask_order.en", "unknown placeholder {order_numbr}"),
-        ("states.collect_order.timeout", {"after": "soon"}, "states.collect_order.timeout.after", "not a duration"),
+        (
+            "texts.ask_order.en",
+            "Send {order_numbr}",
+            "texts.ask_order.en",
+            "unknown placeholder {order_numbr}",
+        ),
+        (
+            "states.collect_order.timeout",
+            {"after": "soon"},
+            "states.collect_order.timeout.after",
+            "not a duration",
+        ),
         ("settings.max_order_attempts", 0, "settings.max_order_attempts", "greater than or equal to 1"),
         ("policy.coupon_expiry_days", 120, "policy.coupon_expiry_days", "less than or equal to 90"),
         ("policy.rows[0].offer", [], "policy.rows[0].offer", "at least 1"),
-        ("policy.rows[0].offer[0]", {"points": 0}, "policy.rows[0].offer[0].points", "greater than or equal to 1"),
+        (
+            "policy.rows[0].offer[0]",
+            {"points": 0},
+            "policy.rows[0].offer[0].points",
+            "greater than or equal to 1",
+        ),
         ("policy.rows[0].situations", ["late", "stolen"], "policy.rows[0].situations[1]", "late"),
         ("policy.rows[0].delay_days", {"min": 5, "max": 2}, "policy.rows[0].delay_days", "above max"),
         ("languages", ["en", "fr"], "languages[1]", "'en' or 'zh'"),
@@ -102,7 +117,10 @@ def test_a_state_that_drops_messages_is_refused() -> None:
     document["transitions"] = [
         t for t in document["transitions"] if not (t["event"] == "message" and t.get("from") == "lookup")
     ]
-    assert ("states.lookup", "needs a transition on 'message' without 'when' so no customer message is ever dropped") in _problems(document)
+    assert (
+        "states.lookup",
+        "needs a transition on 'message' without 'when' so no customer message is ever dropped",
+    ) in _problems(document)
 
 
 def test_an_unreachable_state_is_refused() -> None:

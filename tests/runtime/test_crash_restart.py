@@ -113,7 +113,12 @@ def test_killed_while_paying_then_restarted(tmp_path: Path, delay: float) -> Non
     ledger = SandboxLedger(database.with_name(database.name + ".sandbox.jsonl"))
     sent = [record["payload"]["result"]["text"] for record in ledger.records("dm")]
     # Every step's reply went out exactly once, in order, across the crash.
-    steps = ["check order #1002", "300 points (enough", "300 points are now in your account", "Thank you so much"]
+    steps = [
+        "check order #1002",
+        "300 points (enough",
+        "300 points are now in your account",
+        "Thank you so much",
+    ]
     positions = [next(i for i, text in enumerate(sent) if step in text) for step in steps]
     assert positions == sorted(positions)
     assert Counter(step for text in sent for step in steps if step in text) == dict.fromkeys(steps, 1)

@@ -52,8 +52,16 @@ async def test_a_timer_from_an_older_revision_is_ignored_by_the_core(bot: Bot) -
     conversation = bot.conversation(LIAM)
     from bot.runtime.inbox import NewEvent
 
-    bot.app.runtime.inbox.accept([NewEvent(event_id="old-timer", kind="timeout", conversation_id=conversation["id"],
-                                           payload={"revision": conversation["revision"] - 1, "state": "acknowledge"})])
+    bot.app.runtime.inbox.accept(
+        [
+            NewEvent(
+                event_id="old-timer",
+                kind="timeout",
+                conversation_id=conversation["id"],
+                payload={"revision": conversation["revision"] - 1, "state": "acknowledge"},
+            )
+        ]
+    )
     await bot.app.runtime.drain()
     assert bot.conversation(LIAM)["state"] == "collect_order"
     assert bot.events(event_id="old-timer")[0]["outcome"] == "collect_order -> collect_order (stale timeout)"
