@@ -16,6 +16,7 @@ from bot.settings import Settings
 from flows.loader import FlowDefinitionError, load_default_flow, load_flow_file
 from flows.vocabulary import ACTIONS, EVENTS, FACTS
 from integrations.models import SentMessage
+from integrations.sandbox import DemoDataError, LedgerCorruptError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,11 +117,15 @@ async def _chat(arguments: argparse.Namespace) -> int:
 
     try:
         app = build_app(_settings(arguments), trace=trace if arguments.trace else None, on_delivered=show)
-    except FlowDefinitionError as error:
+    except (FlowDefinitionError, DemoDataError, LedgerCorruptError) as error:
         print(error, file=sys.stderr)
         return 2
     customers = list(app.sandbox.data.customers.values())
-    customer = next((c for c in customers if c.handle == arguments.handle), None) if arguments.handle else customers[0]
+    if not customers:
+        print(f"dmcare: the demo data {app.sandbox.data.source} has no customers to play", file=sys.stderr)
+        return 2
+    wanted = (arguments.handle or "").removeprefix("@")
+    customer = next((c for c in customers if c.handle == wanted), None) if wanted else customers[0]
     if customer is None:
         known = ", ".join(c.handle for c in customers)
         print(f"dmcare: no demo customer @{arguments.handle}; known: {known}", file=sys.stderr)
