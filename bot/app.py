@@ -29,6 +29,10 @@ class App:
     runtime: Runtime
     sandbox: SandboxServices
 
+    def close(self) -> None:
+        self.sandbox.close()
+        self.engine.dispose()
+
 
 def build_app(
     settings: Settings,

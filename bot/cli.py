@@ -134,17 +134,20 @@ async def _chat(arguments: argparse.Namespace) -> int:
     if interactive:
         _banner(app, customer.handle, out)
     runtime = app.runtime
-    await runtime.drain()  # finish whatever a previous run left half done before listening
-    for line in _lines(sys.stdin, interactive):
-        text = line.rstrip("\n")
-        if not text.strip():
-            continue
-        event_id = f"chat:{uuid.uuid4()}"
-        runtime.inbox.accept(
-            [NewEvent(event_id=event_id, kind="message", customer_id=customer.x_user_id,
-                      payload={"text": text, "sender_id": customer.x_user_id, "message_id": event_id})]
-        )  # fmt: skip
-        await runtime.drain()
+    try:
+        await runtime.drain()  # finish whatever a previous run left half done before listening
+        for line in _lines(sys.stdin, interactive):
+            text = line.rstrip("\n")
+            if not text.strip():
+                continue
+            event_id = f"chat:{uuid.uuid4()}"
+            runtime.inbox.accept(
+                [NewEvent(event_id=event_id, kind="message", customer_id=customer.x_user_id,
+                          payload={"text": text, "sender_id": customer.x_user_id, "message_id": event_id})]
+            )  # fmt: skip
+            await runtime.drain()
+    finally:
+        app.close()
     return 0
 
 

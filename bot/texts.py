@@ -47,11 +47,16 @@ class TextBook:
                 localized = variants[variant]
                 break
         template = localized.get(language) or localized[self.default_language]
-        return template.format_map(_Values(values))
+        # A mapping that supplies missing values itself (worked out on demand) is used as it is.
+        lenient = values if hasattr(type(values), "__missing__") else _Values(values)
+        return template.format_map(lenient)
 
     def join(self, items: list[str], *, conjunction: str, language: str) -> str:
         separator = self.render(conjunction, language=language, values={})
         return separator.join(items)
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def format_date(value: date | str | None, language: str) -> str:
@@ -60,7 +65,7 @@ def format_date(value: date | str | None, language: str) -> str:
     day = value if isinstance(value, date) else date.fromisoformat(value)
     if language == "zh":
         return f"{day.month}月{day.day}日"
-    return day.strftime("%b ") + str(day.day)
+    return f"{_MONTHS[day.month - 1]} {day.day}"  # not strftime: it follows the process locale
 
 
 def format_money(amount: Decimal | str | Any, currency: str) -> str:

@@ -7,7 +7,7 @@ step can be replayed, tested from a table, and committed in one transaction by t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -246,33 +246,48 @@ class DecisionCore:
 
     # --- wording --------------------------------------------------------------------------------------
 
-    def _values(self, turn: _Turn) -> dict[str, str]:
+    def _values(self, turn: _Turn) -> Mapping[str, str]:
+        return _Placeholders(self, turn)
+
+    def placeholder(self, turn: _Turn, name: str) -> str:
+        """One placeholder's value; texts ask only for the ones they use (an offer is costly to word)."""
         context = turn.context
         language = turn.language
         order = context.get("order") or {}
         shipment = context.get("shipment") or {}
         dispatch = context.get("dispatch") or {}
-        values = {
-            "shop": self.document.shop,
-            "order_number": str(context.get("order_number") or turn.reading.order_number or ""),
-            "carrier": _carrier_name(shipment.get("carrier") or ""),
-            "tracking_number": str(shipment.get("tracking_number") or ""),
-            "eta": format_date(context.get("expected_on") or shipment.get("estimated_delivery"), language),
-            "promised": format_date(order.get("promised_on"), language),
-            "delivered_on": format_date(shipment.get("delivered_on"), language),
-            "delay_days": str(context.get("delay_days") or 0),
-            "delay": _days(int(context.get("delay_days") or 0), language),
-            "new_carrier": _carrier_name(dispatch.get("carrier") or ""),
-            "new_tracking_number": str(dispatch.get("tracking_number") or ""),
-            "new_eta": format_date(dispatch.get("estimated_delivery"), language),
-        }
-        compensation = context.get("compensation")
-        if compensation is not None:
-            values["compensation"] = self._issued_text(turn, compensation)
-        offer = context.get("offer")
-        if offer is not None:
-            values.update(self._offer_values(turn, offer))
-        return values
+        match name:
+            case "shop":
+                return self.document.shop
+            case "order_number":
+                return str(context.get("order_number") or turn.reading.order_number or "")
+            case "carrier":
+                return _carrier_name(shipment.get("carrier") or "")
+            case "tracking_number":
+                return str(shipment.get("tracking_number") or "")
+            case "eta":
+                return format_date(context.get("expected_on") or shipment.get("estimated_delivery"), language)
+            case "promised":
+                return format_date(order.get("promised_on"), language)
+            case "delivered_on":
+                return format_date(shipment.get("delivered_on"), language)
+            case "delay_days":
+                return str(context.get("delay_days") or 0)
+            case "delay":
+                return _days(int(context.get("delay_days") or 0), language)
+            case "new_carrier":
+                return _carrier_name(dispatch.get("carrier") or "")
+            case "new_tracking_number":
+                return str(dispatch.get("tracking_number") or "")
+            case "new_eta":
+                return format_date(dispatch.get("estimated_delivery"), language)
+            case "compensation":
+                compensation = context.get("compensation")
+                return "" if compensation is None else self._issued_text(turn, compensation)
+            case "offer" | "alternatives" | "expires":
+                offer = context.get("offer")
+                return "" if offer is None else self._offer_values(turn, offer)[name]
+        return ""
 
     def _offer_values(self, turn: _Turn, offer: JSON) -> dict[str, str]:
         """{offer} is the best alternative in words; {alternatives} the sentence offering the others."""
@@ -303,7 +318,7 @@ class DecisionCore:
             key = "part_full_refund" if alternative.refund_percent == 100 else "part_refund"
             parts.append(self.texts.render(key, language=language, values={"amount": amount}))
         if alternative.coupon_order_value:
-            values = {**common, "amount": format_money(value, currency)}
+            values: dict[str, str] = {**common, "amount": format_money(value, currency)}
             parts.append(self.texts.render("part_coupon_order_value", language=language, values=values))
         if alternative.coupon_percent:
             values = {**common, "percent": str(alternative.coupon_percent)}
@@ -341,6 +356,19 @@ class DecisionCore:
         if issued.get("points"):
             parts.append(self._points_text(int(issued["points"]), language, "issued_points", "issued_points"))
         return " ".join(parts)
+
+
+class _Placeholders(dict[str, str]):
+    """Placeholder values worked out on first use and kept for the rest of the text."""
+
+    def __init__(self, core: DecisionCore, turn: _Turn) -> None:
+        super().__init__()
+        self._core = core
+        self._turn = turn
+
+    def __missing__(self, name: str) -> str:
+        value = self[name] = self._core.placeholder(self._turn, name)
+        return value
 
 
 _CARRIER_NAMES = {

@@ -56,6 +56,7 @@ class CommandRun:
     kind: str
     payload: dict[str, Any]
     idempotency_key: str
+    attempts: int = 0  # how many times it ran before this one
 
 
 class Executors:

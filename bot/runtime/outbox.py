@@ -16,11 +16,11 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, func, select, update
+from sqlalchemy import Connection, Engine, func, select
 
 from bot.runtime.clock import Clock
 from bot.runtime.executors import FAILURE_EVENTS, CommandRun, Executors, Outcome
-from bot.runtime.inbox import insert_ignoring_duplicates
+from bot.storage.bulk import BulkWriter
 from bot.storage.tables import Command, Compensation, Message
 from integrations.errors import PermanentIntegrationError, RetryableIntegrationError
 
@@ -48,6 +48,7 @@ class Outbox:
         self._clock = clock
         self._max_attempts = max_attempts
         self._trace = trace
+        self._bulk: BulkWriter | None = None
 
     def next_due(self) -> datetime | None:
         with self._engine.connect() as connection:
@@ -74,7 +75,7 @@ class Outbox:
         with self._engine.connect() as connection:
             rows = connection.execute(
                 select(COMMANDS.c.id, COMMANDS.c.conversation_id, COMMANDS.c.kind, COMMANDS.c.payload,
-                       COMMANDS.c.idempotency_key)
+                       COMMANDS.c.idempotency_key, COMMANDS.c.attempts)
                 .where(COMMANDS.c.status == "pending", COMMANDS.c.not_before <= now)
                 .order_by(COMMANDS.c.id)
                 .limit(limit)
@@ -100,7 +101,8 @@ class Outbox:
             if row.kind == "send_reply" and first_reply.get(row.conversation_id) not in due_ids:
                 continue  # an earlier reply of this conversation is waiting for a retry
             runs.append(CommandRun(id=row.id, conversation_id=row.conversation_id, kind=row.kind,
-                                   payload=row.payload, idempotency_key=row.idempotency_key))  # fmt: skip
+                                   payload=row.payload, idempotency_key=row.idempotency_key,
+                                   attempts=row.attempts))  # fmt: skip
         return runs
 
     async def _run_in_order(self, group: list[CommandRun], now: datetime) -> list[tuple[CommandRun, Any]]:
@@ -124,80 +126,68 @@ class Outbox:
             return error
 
     def _complete(self, finished: list[tuple[CommandRun, Outcome | Exception]], now: datetime) -> None:
+        commands: list[tuple[Any, ...]] = []
+        events: list[tuple[Any, ...]] = []
+        delivered: list[tuple[Any, ...]] = []
+        issued: list[tuple[Any, ...]] = []
         with self._engine.begin() as connection:
-            attempts: dict[int, int] = dict(
-                connection.execute(
-                    select(COMMANDS.c.id, COMMANDS.c.attempts).where(COMMANDS.c.id.in_([run.id for run, _ in finished]))
-                ).all()
-            )
-            updates: list[dict[str, Any]] = []
-            events: list[dict[str, Any]] = []
-            delivered: list[dict[str, Any]] = []
-            issued: list[dict[str, Any]] = []
+            writer = self._writer(connection)
+            stamp = writer.stamp(now)
             for run, outcome in finished:
-                tries = attempts[run.id] + 1
-                row: dict[str, Any] = {"command": run.id, "new_attempts": tries, "new_error": None, "new_result": None,
-                       "new_status": "done", "new_not_before": now, "new_completed_at": now}  # fmt: skip
+                tries = run.attempts + 1
+                status, error, result, not_before, completed = "done", None, None, stamp, stamp
                 event_kind: str | None = None
                 event_payload: dict[str, Any] | None = None
                 if isinstance(outcome, Outcome):
-                    row["new_result"] = outcome.result
+                    result = outcome.result
                     event_kind, event_payload = outcome.event_kind, outcome.event_payload
                     if outcome.issued_compensation_key is not None:
-                        issued.append({"key": outcome.issued_compensation_key, "issued": outcome.result})
+                        issued.append((writer.json(outcome.result), stamp, outcome.issued_compensation_key))
                     if run.kind == "send_reply":
-                        delivered.append({"key": run.idempotency_key, "external": outcome.result.get("message_id")})
+                        delivered.append((stamp, outcome.result.get("message_id"), run.idempotency_key))
                 else:
-                    row["new_error"] = f"{type(outcome).__name__}: {outcome}"[:1000]
+                    error = f"{type(outcome).__name__}: {outcome}"[:1000]
                     retryable = not isinstance(outcome, PermanentIntegrationError)
                     if retryable and tries < self._max_attempts:
-                        row["new_status"] = "pending"
-                        row["new_completed_at"] = None
-                        row["new_not_before"] = now + _backoff(tries, outcome)
+                        status, completed = "pending", None
+                        not_before = writer.stamp(now + _backoff(tries, outcome))
                     else:
-                        row["new_status"] = "failed"
+                        status = "failed"
                         event_kind = FAILURE_EVENTS.get(run.kind)
-                        event_payload = {"command": run.kind, "error": row["new_error"]}
-                updates.append(row)
+                        event_payload = {"command": run.kind, "error": error}
+                commands.append((tries, status, error, writer.json(result), not_before, completed, run.id))
                 if event_kind is not None:
-                    events.append({
-                        "event_id": f"result:{run.idempotency_key}", "kind": event_kind, "channel": "x",
-                        "customer_id": None, "conversation_id": run.conversation_id, "payload": event_payload or {},
-                        "received_at": now,
-                    })  # fmt: skip
+                    events.append(
+                        (f"result:{run.idempotency_key}", event_kind, "x", None, run.conversation_id,
+                         writer.json(event_payload or {}), stamp)
+                    )  # fmt: skip
                 if self._trace is not None:
-                    self._trace({"type": "command", "kind": run.kind, "key": run.idempotency_key,
-                                 "conversation": run.conversation_id, "status": row["new_status"],
-                                 "attempt": tries, "error": row["new_error"], "event": event_kind})  # fmt: skip
-            connection.execute(
-                update(COMMANDS)
-                .where(COMMANDS.c.id == bindparam("command"))
-                .values(
-                    attempts=bindparam("new_attempts"), status=bindparam("new_status"), error=bindparam("new_error"),
-                    result=bindparam("new_result", type_=COMMANDS.c.result.type),
-                    not_before=bindparam("new_not_before"), completed_at=bindparam("new_completed_at"),
-                ),
-                updates,
+                    self._trace(
+                        {"type": "command", "kind": run.kind, "key": run.idempotency_key,
+                         "conversation": run.conversation_id, "status": status, "attempt": tries, "error": error,
+                         "event": event_kind}
+                    )  # fmt: skip
+            writer.update(
+                connection, "commands", ("attempts", "status", "error", "result", "not_before", "completed_at"), "id",
+                commands, json_columns=frozenset({"result"}),
             )  # fmt: skip
-            insert_ignoring_duplicates(connection, events)
-            if issued:
-                connection.execute(
-                    update(COMPENSATIONS)
-                    .where(COMPENSATIONS.c.idempotency_key == bindparam("key"))
-                    .values(
-                        status="issued",
-                        result=bindparam("issued", type_=COMPENSATIONS.c.result.type),
-                        issued_at=now,
-                    ),
-                    issued,
-                )
-            if delivered:
-                connection.execute(
-                    update(MESSAGES)
-                    .where(MESSAGES.c.command_key == bindparam("key"))
-                    .values(delivered_at=now, external_id=bindparam("external")),
-                    delivered,
-                )
+            writer.insert(
+                connection, "inbound_events", INBOX_COLUMNS, events,
+                json_columns=frozenset({"payload"}), ignore_conflicts_on="event_id",
+            )  # fmt: skip
+            writer.update(
+                connection, "compensations", ("status", "result", "issued_at"), "idempotency_key",
+                [("issued", result, at, key) for result, at, key in issued], json_columns=frozenset({"result"}),
+            )  # fmt: skip
+            writer.update(connection, "messages", ("delivered_at", "external_id"), "command_key", delivered)
+
+    def _writer(self, connection: Connection) -> BulkWriter:
+        if self._bulk is None:
+            self._bulk = BulkWriter(connection.dialect.name)
+        return self._bulk
+
+
+INBOX_COLUMNS = ("event_id", "kind", "channel", "customer_id", "conversation_id", "payload", "received_at")
 
 
 def _backoff(tries: int, error: Exception) -> timedelta:

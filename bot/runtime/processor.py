@@ -12,15 +12,16 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, insert, select, text, update
+from sqlalchemy import Connection, Engine, insert, select, text, update
 
 from bot.conversation import ConversationSnapshot, Decision, Event
 from bot.runtime.clock import Clock
 from bot.runtime.flow_registry import FlowRegistry
+from bot.storage.bulk import BulkWriter
 from bot.storage.tables import Command, Conversation, InboundEvent, Message
 from flows.compiler import FlowError
 
@@ -53,6 +54,7 @@ class EventProcessor:
         self._flows = flows
         self._clock = clock
         self._trace = trace
+        self._bulk: BulkWriter | None = None
 
     def process_batch(self, limit: int = 500) -> int:
         """Process up to ``limit`` pending events; returns how many were taken."""
@@ -71,13 +73,11 @@ class EventProcessor:
                 return 0
             live = self._load_conversations(connection, rows)
             self._open_conversations(connection, rows, live, now)
-            messages: list[dict[str, Any]] = []
-            commands: list[dict[str, Any]] = []
-            outcomes: list[dict[str, Any]] = []
+            batch = _Batch(now=now)
             for row in rows:
-                outcome = self._apply(connection, row, live, now, messages, commands)
-                outcomes.append({"event_row": row["id"], "outcome": outcome[0], "conversation": outcome[1]})
-            self._write(connection, live, messages, commands, outcomes, now)
+                outcome, conversation = self._apply(connection, row, live, batch)
+                batch.outcomes.append((row["id"], outcome, conversation))
+            self._write(connection, live, batch)
         return len(rows)
 
     # --- loading --------------------------------------------------------------------------------------
@@ -157,15 +157,7 @@ class EventProcessor:
 
     # --- one event ------------------------------------------------------------------------------------
 
-    def _apply(
-        self,
-        connection: Connection,
-        row: Any,
-        live: dict[Any, _Live],
-        now: datetime,
-        messages: list[dict[str, Any]],
-        commands: list[dict[str, Any]],
-    ) -> tuple[str, int | None]:
+    def _apply(self, connection: Connection, row: Any, live: dict[Any, _Live], batch: _Batch) -> tuple[str, int | None]:
         if row["conversation_id"] is not None:
             entry = live.get(row["conversation_id"])
         else:
@@ -181,23 +173,15 @@ class EventProcessor:
                 entry = None
             if entry is None and row["kind"] == "message" and row["customer_id"]:
                 fresh: dict[Any, _Live] = {}
-                self._open_conversations(connection, [row], fresh, now)
+                self._open_conversations(connection, [row], fresh, batch.now)
                 entry = fresh[(row["channel"], row["customer_id"])]
                 live[entry.snapshot.conversation_id] = entry
                 live[(row["channel"], row["customer_id"])] = entry
         if entry is None:
             return self._report(row, "dropped: no conversation for this event", None)
         snapshot = entry.snapshot
-        if row["kind"] == "message":
-            messages.append(
-                {
-                    "conversation_id": snapshot.conversation_id, "direction": "in", "author": "customer",
-                    "text": str(row["payload"].get("text", "")), "language": None, "event_id": row["event_id"],
-                    "command_key": None, "external_id": row["payload"].get("message_id"), "created_at": now,
-                    "delivered_at": None,
-                }
-            )  # fmt: skip
         if not entry.is_open:
+            batch.customer_message(snapshot, row, language=None)
             return self._report(row, "kept: the conversation is closed", snapshot.conversation_id)
         event = Event(
             kind=row["kind"], payload=row["payload"], occurred_at=row["received_at"], event_id=row["event_id"]
@@ -208,53 +192,19 @@ class EventProcessor:
         except FlowError as error:
             # Never silent: the event is marked with the error and the conversation goes to a person.
             log.error("flow error in conversation %s: %s", snapshot.conversation_id, error)
-            commands.append(_escalation_for_error(snapshot, row["id"], str(error), now))
+            batch.customer_message(snapshot, row, language=None)
+            batch.escalate_flow_error(snapshot, row["id"], str(error))
             return self._report(row, f"error: {error}", snapshot.conversation_id)
-        if messages and messages[-1]["event_id"] == row["event_id"]:
-            messages[-1]["language"] = decision.context.get("language")
-        self._absorb(entry, decision, core.flow.final_states, now, messages, commands)
-        return self._report(
-            row,
-            f"{decision.source} -> {decision.target}" + (f" ({decision.note})" if decision.note else ""),
-            snapshot.conversation_id,
-            decision,
-        )
-
-    def _absorb(
-        self,
-        entry: _Live,
-        decision: Decision,
-        finals: frozenset[str],
-        now: datetime,
-        messages: list[dict[str, Any]],
-        commands: list[dict[str, Any]],
-    ) -> None:
-        if decision.is_noop:
-            return
-        snapshot = entry.snapshot
-        snapshot.state = decision.target
-        snapshot.revision = decision.revision
-        snapshot.context = decision.context
-        entry.changed = True
-        entry.is_open = decision.target not in finals
-        send_keys = iter(command.idempotency_key for command in decision.commands if command.kind == "send_reply")
-        for outgoing in decision.outgoing:
-            messages.append(
-                {
-                    "conversation_id": snapshot.conversation_id, "direction": "out", "author": outgoing.author,
-                    "text": outgoing.text, "language": outgoing.language, "event_id": None,
-                    "command_key": next(send_keys), "external_id": None, "created_at": now, "delivered_at": None,
-                }
-            )  # fmt: skip
-        for command in decision.commands:
-            commands.append(
-                {
-                    "conversation_id": snapshot.conversation_id, "kind": command.kind, "payload": command.payload,
-                    "idempotency_key": command.idempotency_key, "status": "pending", "attempts": 0,
-                    "not_before": now + timedelta(seconds=command.delay_seconds), "result": None, "error": None,
-                    "created_at": now, "completed_at": None,
-                }
-            )  # fmt: skip
+        batch.customer_message(snapshot, row, language=decision.context.get("language"))
+        if not decision.is_noop:
+            snapshot.state = decision.target
+            snapshot.revision = decision.revision
+            snapshot.context = decision.context
+            entry.changed = True
+            entry.is_open = decision.target not in core.flow.final_states
+            batch.decision(snapshot, decision)
+        note = f" ({decision.note})" if decision.note else ""
+        return self._report(row, f"{decision.source} -> {decision.target}{note}", snapshot.conversation_id, decision)
 
     def _report(
         self, row: Any, outcome: str, conversation_id: int | None, decision: Decision | None = None
@@ -266,46 +216,29 @@ class EventProcessor:
             }  # fmt: skip
             if decision is not None:
                 record.update(
-                    source=decision.source,
-                    target=decision.target,
-                    transition=decision.transition_index,
-                    facts={name: value for name, value in decision.facts.items()},
+                    source=decision.source, target=decision.target, transition=decision.transition_index,
+                    facts=dict(decision.facts),
                     commands=[{"kind": c.kind, "key": c.idempotency_key} for c in decision.commands],
-                )
+                )  # fmt: skip
             self._trace(record)
         return outcome, conversation_id
 
     # --- writing --------------------------------------------------------------------------------------
 
-    def _write(
-        self,
-        connection: Connection,
-        live: dict[Any, _Live],
-        messages: list[dict[str, Any]],
-        commands: list[dict[str, Any]],
-        outcomes: list[dict[str, Any]],
-        now: datetime,
-    ) -> None:
+    def _write(self, connection: Connection, live: dict[Any, _Live], batch: _Batch) -> None:
+        writer = self._writer(connection)
+        now = writer.stamp(batch.now)
         changed = list({id(entry): entry for entry in live.values() if entry.changed}.values())
         if changed:
-            connection.execute(
-                update(CONVERSATIONS)
-                .where(CONVERSATIONS.c.id == bindparam("conversation"))
-                .values(
-                    state=bindparam("new_state"), revision=bindparam("new_revision"),
-                    context=bindparam("new_context", type_=CONVERSATIONS.c.context.type),
-                    is_open=bindparam("new_is_open"), updated_at=now,
-                ),
+            writer.update(
+                connection, "conversations", ("state", "revision", "context", "is_open", "updated_at"), "id",
                 [
-                    {
-                        "conversation": entry.snapshot.conversation_id, "new_state": entry.snapshot.state,
-                        "new_revision": entry.snapshot.revision, "new_context": entry.snapshot.context,
-                        "new_is_open": entry.is_open,
-                    }
-                    for entry in changed
+                    (e.snapshot.state, e.snapshot.revision, writer.json(e.snapshot.context), e.is_open, now,
+                     e.snapshot.conversation_id)
+                    for e in changed
                 ],
+                json_columns=frozenset({"context"}),
             )  # fmt: skip
-        if changed:
             # A step supersedes the timers armed before it; the new state arms its own below.
             connection.execute(
                 update(COMMANDS)
@@ -314,28 +247,77 @@ class EventProcessor:
                     COMMANDS.c.kind == "schedule_timeout",
                     COMMANDS.c.status == "pending",
                 )
-                .values(status="cancelled", completed_at=now)
+                .values(status="cancelled", completed_at=batch.now)
             )
-        if messages:
-            connection.execute(insert(MESSAGES), messages)
-        if commands:
-            connection.execute(insert(COMMANDS), commands)
-        connection.execute(
-            update(EVENTS)
-            .where(EVENTS.c.id == bindparam("event_row"))
-            .values(processed_at=now, outcome=bindparam("outcome"), conversation_id=bindparam("conversation")),
-            outcomes,
+        writer.insert(
+            connection, "messages", MESSAGE_COLUMNS,
+            [(*message[:8], now, None) for message in batch.messages],
+        )  # fmt: skip
+        writer.insert(
+            connection, "commands", COMMAND_COLUMNS,
+            [
+                (conversation, kind, writer.json(payload), key, "pending", 0,
+                 writer.stamp(batch.now + timedelta(seconds=delay)), None, None, now, None)
+                for conversation, kind, payload, key, delay in batch.commands
+            ],
+            json_columns=frozenset({"payload", "result"}),
+        )  # fmt: skip
+        writer.update(
+            connection, "inbound_events", ("processed_at", "outcome", "conversation_id"), "id",
+            [(now, outcome, conversation, event_row) for event_row, outcome, conversation in batch.outcomes],
+        )  # fmt: skip
+
+    def _writer(self, connection: Connection) -> BulkWriter:
+        if self._bulk is None:
+            self._bulk = BulkWriter(connection.dialect.name)
+        return self._bulk
+
+
+MESSAGE_COLUMNS = (
+    "conversation_id", "direction", "author", "text", "language", "event_id", "command_key", "external_id",
+    "created_at", "delivered_at",
+)  # fmt: skip
+COMMAND_COLUMNS = (
+    "conversation_id", "kind", "payload", "idempotency_key", "status", "attempts", "not_before", "result", "error",
+    "created_at", "completed_at",
+)  # fmt: skip
+
+
+@dataclass(slots=True)
+class _Batch:
+    """The rows a batch will write, gathered while its events are decided."""
+
+    now: datetime
+    messages: list[tuple[Any, ...]] = field(default_factory=list)
+    commands: list[tuple[int, str, dict[str, Any], str, int]] = field(default_factory=list)
+    outcomes: list[tuple[int, str, int | None]] = field(default_factory=list)
+
+    def customer_message(self, snapshot: ConversationSnapshot, row: Any, *, language: str | None) -> None:
+        if row["kind"] != "message":
+            return
+        payload = row["payload"]
+        self.messages.append(
+            (snapshot.conversation_id, "in", "customer", str(payload.get("text", "")), language, row["event_id"],
+             None, payload.get("message_id"))
+        )  # fmt: skip
+
+    def decision(self, snapshot: ConversationSnapshot, decision: Decision) -> None:
+        conversation = snapshot.conversation_id
+        send_keys = iter(command.idempotency_key for command in decision.commands if command.kind == "send_reply")
+        for outgoing in decision.outgoing:
+            self.messages.append(
+                (conversation, "out", outgoing.author, outgoing.text, outgoing.language, None, next(send_keys), None)
+            )
+        for command in decision.commands:
+            self.commands.append(
+                (conversation, command.kind, command.payload, command.idempotency_key, command.delay_seconds)
+            )
+
+    def escalate_flow_error(self, snapshot: ConversationSnapshot, event_row: int, error: str) -> None:
+        payload = {"reasons": ["flow_error"], "priority": "high", "state": snapshot.state, "detail": error[:500]}
+        self.commands.append(
+            (snapshot.conversation_id, "escalate", payload, f"c{snapshot.conversation_id}:e{event_row}:flow-error", 0)
         )
-
-
-def _escalation_for_error(snapshot: ConversationSnapshot, event_row: int, error: str, now: datetime) -> dict[str, Any]:
-    key = f"c{snapshot.conversation_id}:e{event_row}:flow-error"
-    return {
-        "conversation_id": snapshot.conversation_id, "kind": "escalate",
-        "payload": {"reasons": ["flow_error"], "priority": "high", "state": snapshot.state, "detail": error[:500]},
-        "idempotency_key": key, "status": "pending", "attempts": 0, "not_before": now, "result": None,
-        "error": None, "created_at": now, "completed_at": None,
-    }  # fmt: skip
 
 
 def dumps(record: dict[str, Any]) -> str:

@@ -54,6 +54,9 @@ class SandboxServices:
     data: DemoData
     ledger: SandboxLedger
 
+    def close(self) -> None:
+        self.ledger.close()
+
 
 def build_sandbox(
     *,

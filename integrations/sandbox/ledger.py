@@ -12,11 +12,14 @@ not guessed at: it raises ``LedgerCorruptError``.
 
 from __future__ import annotations
 
-import json
+import os
+import weakref
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Generic, TypedDict, TypeVar
+
+import orjson
 
 __all__ = ["LedgerCorruptError", "LedgerIndex", "LedgerRecord", "SandboxLedger"]
 
@@ -44,9 +47,19 @@ class SandboxLedger:
         self._path = path
         self._records: dict[str, LedgerRecord] = {}
         self._by_kind: dict[str, list[LedgerRecord]] = {}
+        self._fd: int | None = None
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._reload(path)
+            # One descriptor for the ledger's life: each record is a single append-mode write(2), so a
+            # killed process keeps every record it finished and at most a torn last line (cut on reload).
+            self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            self._closer = weakref.finalize(self, os.close, self._fd)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            self._closer()
+            self._fd = None
 
     @property
     def path(self) -> Path | None:
@@ -64,11 +77,10 @@ class SandboxLedger:
             key=key, kind=kind, payload=payload, recorded_at=datetime.now(UTC).isoformat(timespec="seconds")
         )
         if self._path is not None:
+            if self._fd is None:
+                raise ValueError(f"the ledger {self._path} is closed")
             # Serialize before remembering, so an unserializable payload leaves no half-recorded effect.
-            line = json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n"
-            with self._path.open("a", encoding="utf-8") as file:
-                file.write(line)
-                file.flush()
+            os.write(self._fd, orjson.dumps(entry) + b"\n")
         self._remember(entry)
         return entry
 
@@ -105,8 +117,8 @@ class SandboxLedger:
 
 def _parse(raw: bytes) -> LedgerRecord | None:
     try:
-        value = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:  # also raised for bytes that are not UTF-8
         return None
     if not (
         isinstance(value, dict)
