@@ -140,6 +140,16 @@ async def _chat(arguments: argparse.Namespace) -> int:
             text = line.rstrip("\n")
             if not text.strip():
                 continue
+            if text.startswith("/as "):
+                # Switch the customer being played, to try another demo case without restarting.
+                handle = text.removeprefix("/as ").strip().removeprefix("@")
+                chosen = next((c for c in customers if c.handle == handle), None)
+                if chosen is None:
+                    out.write(f"(no demo customer @{handle}; known: {', '.join(c.handle for c in customers)})\n")
+                else:
+                    customer = chosen
+                    out.write(f"(you are now @{customer.handle})\n")
+                continue
             event_id = f"chat:{uuid.uuid4()}"
             runtime.inbox.accept(
                 [NewEvent(event_id=event_id, kind="message", customer_id=customer.x_user_id,
@@ -164,10 +174,12 @@ def _lines(stream: TextIO, interactive: bool) -> Any:
 
 def _banner(app: Any, handle: str, out: TextIO) -> None:
     out.write(f"dmcare chat: you are @{handle} writing to {app.runtime.flows.active_core()[1].document.shop}.\n")
-    out.write("Orders in the demo shop (write as any customer with --as HANDLE):\n")
+    out.write("Orders in the demo shop, by owner (type /as HANDLE to write as another customer):\n")
     owners = {c.customer_id: c.handle for c in app.sandbox.data.customers.values()}
     for order in app.sandbox.data.orders.values():
-        out.write(f"  #{order.number:6} @{owners.get(order.customer_id, '?'):18} {order.value} {order.currency}\n")
+        owner = owners.get(order.customer_id, "?")
+        mine = "  <- yours" if owner == handle else ""
+        out.write(f"  #{order.number:6} @{owner:18} {order.value} {order.currency}{mine}\n")
     out.write("Type your message; Ctrl-D to leave.\n")
 
 

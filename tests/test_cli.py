@@ -61,3 +61,11 @@ def test_broken_demo_data_names_the_field(tmp_path: Path) -> None:
     done = _chat(tmp_path, "", "--data", str(shop))
     assert done.returncode == 2
     assert "orders[0]" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_switching_customer_mid_session(tmp_path: Path) -> None:
+    done = _chat(tmp_path, "/as @wangfang_sh\nmy order 1004 is late\n/as nobody\n")
+    assert done.returncode == 0, done.stderr
+    assert "(you are now @wangfang_sh)" in done.stdout
+    assert "500 points" in done.stdout  # Fang's own VIP order, not an ownership hand-over
+    assert "(no demo customer @nobody" in done.stdout
