@@ -103,6 +103,20 @@ class CompiledFlow:
         self.machine_class = build_machine_class(loaded.document)
         self.states = frozenset(self.document.states)
         self.final_states = frozenset(name for name, spec in self.document.states.items() if spec.final)
+        handled: dict[str, set[str]] = {}
+        for transition in self.document.transitions:
+            for source in transition.source:
+                handled.setdefault(source, set()).add(transition.event)
+        # Where a conversation goes when something breaks: the state where agents act (the checks
+        # guarantee one exists).
+        self.human_state = next(
+            (
+                name
+                for name in self.document.states
+                if {"agent_reply", "agent_handback", "agent_close"} <= handled.get(name, set())
+            ),
+            None,
+        )
         self._guards: dict[tuple[str, str], frozenset[str]] = {}
         for transition in self.document.transitions:
             names = guard_names(transition.when) if transition.when else []

@@ -11,6 +11,10 @@ from collections import defaultdict
 from flows.schema import FlowDocument
 
 HUMAN_EVENTS = ("agent_reply", "agent_handback", "agent_close")
+# Actions that emit a command: twice in one transition would be two commands under one key.
+ONCE_PER_TRANSITION = frozenset(
+    {"lookup_order", "lookup_tracking", "make_offer", "issue_compensation", "dispatch", "relay_agent_text"}
+)
 
 
 def check_structure(document: FlowDocument) -> list[tuple[str, str]]:
@@ -25,6 +29,10 @@ def check_structure(document: FlowDocument) -> list[tuple[str, str]]:
             if transition.when is None:
                 unguarded[source].add(transition.event)
 
+    for index, transition in enumerate(document.transitions):
+        effects = [action.name for action in transition.do if action.name in ONCE_PER_TRANSITION]
+        for name in sorted({name for name in effects if effects.count(name) > 1}):
+            problems.append((f"transitions[{index}].do", f"{name!r} appears twice; it may run once per transition"))
     reachable = _reachable(document.initial, edges)
     finals = {name for name, spec in document.states.items() if spec.final}
     if not finals:

@@ -189,12 +189,20 @@ class EventProcessor:
         core = self._flows.core(snapshot.flow_key)
         try:
             decision = core.decide(snapshot, event)
-        except FlowError as error:
-            # Never silent: the event is marked with the error and the conversation goes to a person.
-            log.error("flow error in conversation %s: %s", snapshot.conversation_id, error)
-            batch.customer_message(snapshot, row, language=None)
-            batch.escalate_flow_error(snapshot, row["id"], str(error))
-            return self._report(row, f"error: {error}", snapshot.conversation_id)
+            batch.check_keys(decision)
+        except Exception as error:  # one bad event must not hold back every other one
+            # Never silent, never stuck: the event is marked with the error, the conversation goes to a
+            # person (the bot stops talking), and the rest of the batch goes on.
+            kind = "flow error" if isinstance(error, FlowError) else f"{type(error).__name__}"
+            log.error("%s in conversation %s on %s event: %s", kind, snapshot.conversation_id, row["kind"], error)
+            batch.customer_message(snapshot, row, language=snapshot.context.get("language"))
+            human = core.flow.human_state
+            if human is not None and snapshot.state != human:
+                snapshot.state = human
+                snapshot.revision += 1
+                entry.changed = True
+            batch.escalate_flow_error(snapshot, row["id"], f"{kind}: {error}")
+            return self._report(row, f"error: {kind}: {error}", snapshot.conversation_id)
         batch.customer_message(snapshot, row, language=decision.context.get("language"))
         if not decision.is_noop:
             snapshot.state = decision.target
@@ -291,6 +299,7 @@ class _Batch:
     messages: list[tuple[Any, ...]] = field(default_factory=list)
     commands: list[tuple[int, str, dict[str, Any], str, int]] = field(default_factory=list)
     outcomes: list[tuple[int, str, int | None]] = field(default_factory=list)
+    _keys: set[str] = field(default_factory=set)
 
     def customer_message(self, snapshot: ConversationSnapshot, row: Any, *, language: str | None) -> None:
         if row["kind"] != "message":
@@ -312,6 +321,13 @@ class _Batch:
             self.commands.append(
                 (conversation, command.kind, command.payload, command.idempotency_key, command.delay_seconds)
             )
+
+    def check_keys(self, decision: Decision) -> None:
+        """Two commands with one idempotency key would fail the whole batch's commit: refuse the event."""
+        keys = [command.idempotency_key for command in decision.commands]
+        if len(set(keys)) != len(keys) or self._keys.intersection(keys):
+            raise ValueError(f"the decision repeats a command key: {sorted(keys)}")
+        self._keys.update(keys)
 
     def escalate_flow_error(self, snapshot: ConversationSnapshot, event_row: int, error: str) -> None:
         payload = {"reasons": ["flow_error"], "priority": "high", "state": snapshot.state, "detail": error[:500]}

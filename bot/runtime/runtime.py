@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 
 from bot.runtime.clock import Clock
@@ -10,6 +11,8 @@ from bot.runtime.flow_registry import FlowRegistry
 from bot.runtime.inbox import Inbox
 from bot.runtime.outbox import Outbox
 from bot.runtime.processor import EventProcessor
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -44,7 +47,12 @@ class Runtime:
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            if await self.step() == 0:
+            try:
+                worked = await self.step()
+            except Exception:  # a database hiccup must not end the bot; the work is still in the tables
+                log.exception("runtime step failed; retrying")
+                worked = 0
+            if worked == 0:
                 self._wake.clear()
                 try:
                     await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
