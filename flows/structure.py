@@ -56,10 +56,6 @@ def check_structure(document: FlowDocument) -> list[tuple[str, str]]:
             )
         if spec.timeout is not None and "timeout" not in handled[name]:
             problems.append((f"{where}.timeout", "the state sets a timeout but no transition handles 'timeout'"))
-        if any(event in handled[name] for event in HUMAN_EVENTS):
-            missing = [event for event in HUMAN_EVENTS if event not in handled[name]]
-            if missing:
-                problems.append((where, f"handles agent events but not {', '.join(missing)}"))
     if not any(all(event in handled[name] for event in HUMAN_EVENTS) for name in document.states):
         problems.append(("states", "no state takes agent events (agent_reply, agent_handback, agent_close)"))
     return problems

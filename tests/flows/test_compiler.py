@@ -22,7 +22,7 @@ def test_it_is_a_strict_state_machine(flow: CompiledFlow) -> None:
     assert issubclass(flow.machine_class, StateMachine)
     machine = flow.machine_class(model=FactSheet(), state_field="state")
     with pytest.raises(TransitionNotAllowed):
-        machine.send("agent_reply")  # acknowledge takes no agent events: strict semantics raise
+        machine.send("agent_handback")  # acknowledge takes no hand-back: strict semantics raise
 
 
 def test_compiled_once_per_version(flow: CompiledFlow) -> None:

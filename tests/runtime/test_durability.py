@@ -137,3 +137,30 @@ async def test_replies_keep_the_customers_language(bot: Bot, language_text: str)
     replies = await bot.send(LIAM, language_text)
     chinese = any("\u4e00" <= char <= "\u9fff" for char in "".join(replies))
     assert chinese == ("订单" in language_text)
+
+
+async def test_an_agent_writing_takes_over_and_late_results_are_absorbed(bot: Bot) -> None:
+    await bot.send(LIAM, "I want a person")
+    conversation = bot.conversation(LIAM)
+    assert await bot.agent(conversation["id"], "agent_handback")  # back with the bot: rating request
+    relayed = await bot.agent(conversation["id"], "agent_reply", "One more thing: your refund is on its way.")
+    assert relayed == ["One more thing: your refund is on its way."]
+    assert bot.conversation(LIAM)["state"] == "human"  # the agent's words took the conversation back
+    assert await bot.send(LIAM, "thanks!") == []  # and the bot stays silent
+
+
+async def test_an_unexpected_event_hands_the_conversation_to_a_person(bot: Bot) -> None:
+    from bot.runtime.inbox import NewEvent
+
+    await bot.send(LIAM, "hello")
+    conversation = bot.conversation(LIAM)
+    # A carrier result nobody asked for, with no payload: the flow cannot take it in collect_order.
+    bot.app.runtime.inbox.accept(
+        [NewEvent(event_id="odd", kind="dispatched", conversation_id=conversation["id"], payload={})]
+    )
+    await bot.send(SOFIA, "hello")  # the other customer's message is not held back by the bad event
+    assert bot.conversation(SOFIA)["state"] == "collect_order"
+    assert bot.conversation(LIAM)["state"] == "human"
+    assert bot.events(event_id="odd")[0]["outcome"].startswith("error: flow error")
+    assert [row["reasons"] for row in bot.escalations()] == [["flow_error"]]
+    assert await bot.send(LIAM, "hello?") == []  # a person owns it now: the bot is silent
