@@ -57,6 +57,7 @@ class CommandRun:
     payload: dict[str, Any]
     idempotency_key: str
     attempts: int = 0  # how many times it ran before this one
+    created_at: datetime | None = None
 
 
 class Executors:

@@ -16,12 +16,13 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.runtime.clock import Clock
 from bot.runtime.executors import FAILURE_EVENTS, CommandRun, Executors, Outcome
 from bot.storage.bulk import BulkWriter
-from bot.storage.tables import Command, Compensation, Message
+from bot.storage.tables import Command, Compensation, Escalation, Message
 from integrations.errors import PermanentIntegrationError, RetryableIntegrationError
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 COMMANDS = Command.__table__  # type: ignore[attr-defined]
 MESSAGES = Message.__table__  # type: ignore[attr-defined]
 COMPENSATIONS = Compensation.__table__  # type: ignore[attr-defined]
+ESCALATIONS = Escalation.__table__  # type: ignore[attr-defined]
 
 Trace = Callable[[dict[str, Any]], None]
 
@@ -41,12 +43,16 @@ class Outbox:
         executors: Executors,
         clock: Clock,
         max_attempts: int = 5,
+        keep_sending_for: timedelta = timedelta(hours=24),
+        lease: timedelta = timedelta(minutes=5),
         trace: Trace | None = None,
     ) -> None:
         self._engine = engine
         self._executors = executors
         self._clock = clock
         self._max_attempts = max_attempts
+        self._keep_sending_for = keep_sending_for
+        self._lease = lease
         self._trace = trace
         self._bulk: BulkWriter | None = None
 
@@ -60,7 +66,7 @@ class Outbox:
     async def run_due(self, limit: int = 500) -> int:
         """Run the commands that are due; returns how many finished or were rescheduled."""
         now = self._clock.now()
-        runs = self._due(now, limit)
+        runs = self._claim(now, limit)
         if not runs:
             return 0
         self._executors.prepare(runs, now)
@@ -71,38 +77,54 @@ class Outbox:
         self._complete([item for group in finished for item in group], now)
         return len(runs)
 
-    def _due(self, now: datetime, limit: int) -> list[CommandRun]:
-        with self._engine.connect() as connection:
-            rows = connection.execute(
+    def _claim(self, now: datetime, limit: int) -> list[CommandRun]:
+        """Take the due commands for this worker: marked running under a lease, in one transaction.
+
+        A second worker skips what this one holds (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: one
+        writer at a time). A worker that dies leaves its lease to expire, and the command is taken again
+        under the same idempotency key.
+        """
+        due = or_(COMMANDS.c.status == "pending", COMMANDS.c.status == "running") & (COMMANDS.c.not_before <= now)
+        with self._engine.begin() as connection:
+            query = (
                 select(COMMANDS.c.id, COMMANDS.c.conversation_id, COMMANDS.c.kind, COMMANDS.c.payload,
-                       COMMANDS.c.idempotency_key, COMMANDS.c.attempts)
-                .where(COMMANDS.c.status == "pending", COMMANDS.c.not_before <= now)
+                       COMMANDS.c.idempotency_key, COMMANDS.c.attempts, COMMANDS.c.created_at)
+                .where(due)
                 .order_by(COMMANDS.c.id)
                 .limit(limit)
-            ).all()  # fmt: skip
+            )  # fmt: skip
+            if connection.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            rows = connection.execute(query).all()
             if not rows:
                 return []
             conversations = {row.conversation_id for row in rows}
-            # The oldest pending reply of each conversation, due or not: later replies wait for it.
+            # The oldest unsent reply of each conversation, due or not: later replies wait for it.
             first_reply: dict[int, int] = dict(
                 connection.execute(
                     select(COMMANDS.c.conversation_id, func.min(COMMANDS.c.id))
                     .where(
-                        COMMANDS.c.status == "pending",
+                        COMMANDS.c.status.in_(("pending", "running")),
                         COMMANDS.c.kind == "send_reply",
                         COMMANDS.c.conversation_id.in_(conversations),
                     )
                     .group_by(COMMANDS.c.conversation_id)
                 ).all()  # fmt: skip
             )
-        due_ids = {row.id for row in rows}
-        runs = []
-        for row in rows:
-            if row.kind == "send_reply" and first_reply.get(row.conversation_id) not in due_ids:
-                continue  # an earlier reply of this conversation is waiting for a retry
-            runs.append(CommandRun(id=row.id, conversation_id=row.conversation_id, kind=row.kind,
-                                   payload=row.payload, idempotency_key=row.idempotency_key,
-                                   attempts=row.attempts))  # fmt: skip
+            due_ids = {row.id for row in rows}
+            runs = [
+                CommandRun(id=row.id, conversation_id=row.conversation_id, kind=row.kind, payload=row.payload,
+                           idempotency_key=row.idempotency_key, attempts=row.attempts, created_at=row.created_at)
+                for row in rows
+                # A reply waits while an earlier reply of its conversation waits for a retry.
+                if row.kind != "send_reply" or first_reply.get(row.conversation_id) in due_ids
+            ]  # fmt: skip
+            if runs:
+                connection.execute(
+                    update(COMMANDS)
+                    .where(COMMANDS.c.id.in_([run.id for run in runs]))
+                    .values(status="running", not_before=now + self._lease)
+                )
         return runs
 
     async def _run_in_order(self, group: list[CommandRun], now: datetime) -> list[tuple[CommandRun, Any]]:
@@ -130,6 +152,7 @@ class Outbox:
         events: list[tuple[Any, ...]] = []
         delivered: list[tuple[Any, ...]] = []
         issued: list[tuple[Any, ...]] = []
+        undelivered: list[CommandRun] = []
         with self._engine.begin() as connection:
             writer = self._writer(connection)
             stamp = writer.stamp(now)
@@ -147,14 +170,15 @@ class Outbox:
                         delivered.append((stamp, outcome.result.get("message_id"), run.idempotency_key))
                 else:
                     error = f"{type(outcome).__name__}: {outcome}"[:1000]
-                    retryable = not isinstance(outcome, PermanentIntegrationError)
-                    if retryable and tries < self._max_attempts:
+                    if self._retry(run, tries, outcome, now):
                         status, completed = "pending", None
-                        not_before = writer.stamp(now + _backoff(tries, outcome))
+                        not_before = writer.stamp(now + _backoff(tries, outcome, persistent=run.kind in PERSISTENT))
                     else:
                         status = "failed"
                         event_kind = FAILURE_EVENTS.get(run.kind)
                         event_payload = {"command": run.kind, "error": error}
+                        if run.kind in PERSISTENT:
+                            undelivered.append(run)
                 commands.append((tries, status, error, writer.json(result), not_before, completed, run.id))
                 if event_kind is not None:
                     events.append(
@@ -169,8 +193,9 @@ class Outbox:
                     )  # fmt: skip
             writer.update(
                 connection, "commands", ("attempts", "status", "error", "result", "not_before", "completed_at"), "id",
-                commands, json_columns=frozenset({"result"}),
+                commands, json_columns=frozenset({"result"}), only_if="status = 'running'",
             )  # fmt: skip
+            self._escalate_undelivered(connection, undelivered, now)
             writer.insert(
                 connection, "inbound_events", INBOX_COLUMNS, events,
                 json_columns=frozenset({"payload"}), ignore_conflicts_on="event_id",
@@ -181,6 +206,31 @@ class Outbox:
             )  # fmt: skip
             writer.update(connection, "messages", ("delivered_at", "external_id"), "command_key", delivered)
 
+    def _retry(self, run: CommandRun, tries: int, error: Exception, now: datetime) -> bool:
+        if isinstance(error, PermanentIntegrationError):
+            return False
+        if run.kind in PERSISTENT:
+            # A reply or a hand-over is never given up after a few quick tries: it waits out an outage.
+            return run.created_at is None or now - run.created_at < self._keep_sending_for
+        return tries < self._max_attempts
+
+    def _escalate_undelivered(self, connection: Connection, runs: list[CommandRun], now: datetime) -> None:
+        """A reply or hand-over that could not be delivered for good goes to a person, never nowhere."""
+        if not runs:
+            return
+        dialect_insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+        connection.execute(
+            dialect_insert(ESCALATIONS).on_conflict_do_nothing(index_elements=["idempotency_key"]),
+            [
+                {
+                    "idempotency_key": f"undelivered:{run.idempotency_key}", "conversation_id": run.conversation_id,
+                    "reasons": [f"{run.kind}_failed"], "priority": "urgent", "proposal": None, "status": "open",
+                    "sla_due_at": now, "created_at": now,
+                }
+                for run in runs
+            ],
+        )  # fmt: skip
+
     def _writer(self, connection: Connection) -> BulkWriter:
         if self._bulk is None:
             self._bulk = BulkWriter(connection.dialect.name)
@@ -190,9 +240,14 @@ class Outbox:
 INBOX_COLUMNS = ("event_id", "kind", "channel", "customer_id", "conversation_id", "payload", "received_at")
 
 
-def _backoff(tries: int, error: Exception) -> timedelta:
+# Commands that must reach the customer or an agent: retried for hours, not a few seconds.
+PERSISTENT = frozenset({"send_reply", "escalate"})
+
+
+def _backoff(tries: int, error: Exception, *, persistent: bool = False) -> timedelta:
     retry_after = getattr(error, "retry_after", None)
     if retry_after:
         return timedelta(seconds=float(retry_after))
     # Exponential with full jitter, capped: many conversations failing at once must not retry in step.
-    return timedelta(seconds=random.uniform(0, min(60.0, 0.5 * 2**tries)))
+    cap = 300.0 if persistent else 60.0
+    return timedelta(seconds=random.uniform(0, min(cap, 0.5 * 2**tries)))

@@ -64,9 +64,11 @@ class BulkWriter:
         rows: Sequence[Sequence[Any]],
         *,
         json_columns: frozenset[str] = frozenset(),
+        only_if: str | None = None,
     ) -> None:
-        """UPDATE ... SET columns WHERE key = ?; each row is (*column values, key value)."""
+        """UPDATE ... SET columns WHERE key = ? [AND only_if]; each row is (*column values, key value)."""
         if not rows:
             return
         assignments = ", ".join(f"{column} = {self._placeholder(column, json_columns)}" for column in columns)
-        connection.exec_driver_sql(f"UPDATE {table} SET {assignments} WHERE {key} = {self._mark}", list(rows))
+        condition = f"{key} = {self._mark}" + (f" AND {only_if}" if only_if else "")
+        connection.exec_driver_sql(f"UPDATE {table} SET {assignments} WHERE {condition}", list(rows))

@@ -23,11 +23,20 @@ def create_database_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **json_options)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
     return create_engine(url, pool_pre_ping=True, **json_options)
 
 
+def _sqlite_begin_immediate(connection: Any) -> None:
+    # Take the write lock when the transaction starts, not at its first write: a batch reads the inbox
+    # and then writes, and two processes on one file must not both read the same pending events.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    # pysqlite would open transactions itself at the first write; SQLAlchemy's "begin" event does it.
+    connection.isolation_level = None
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     # NORMAL in WAL mode survives a killed process; only a power cut can lose the last commits.
