@@ -75,4 +75,5 @@ def build_app(
         batch_size=settings.batch_size,
         poll_interval=settings.poll_interval_seconds,
     )  # fmt: skip
+    runtime.outbox.recover()
     return App(settings=settings, engine=engine, runtime=runtime, sandbox=sandbox)

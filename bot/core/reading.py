@@ -85,7 +85,7 @@ class Reader:
             self._assess(context, reading)
         elif kind == "compensation_issued":
             context["compensation"] = event.payload
-            facts["needs_dispatch"] = _needs_dispatch(context)
+            facts["needs_dispatch"] = needs_dispatch(context)
         elif kind == "dispatched":
             context["dispatch"] = event.payload
         elif kind == "agent_reply":
@@ -175,7 +175,7 @@ def choose_alternative(alternatives: list[JSON], intents: frozenset[Intent]) -> 
     return None
 
 
-def _needs_dispatch(context: JSON) -> bool:
+def needs_dispatch(context: JSON) -> bool:
     """A replacement always ships; upgraded shipping expedites only a parcel not yet handed over."""
     chosen = _chosen_alternative(context)
     if chosen is None:

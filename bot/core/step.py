@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from bot.conversation import JSON, CommandSpec, ConversationSnapshot, Decision, Event, OutgoingMessage
-from bot.core.reading import Reader, Reading, alternative_from
+from bot.core.reading import Reader, Reading, alternative_from, needs_dispatch
 from bot.policy import expires_on
 from bot.texts import TextBook, format_date, format_money
 from flows.compiler import CompiledFlow
@@ -196,6 +196,9 @@ class DecisionCore:
                     "order_value": order["value"],
                     "currency": order["currency"],
                     "expires_on": context["offer"]["expires_on"],
+                    # Upgraded shipping that no reship or expedite will use becomes a voucher for next time.
+                    "upgrade_voucher": bool(context["offer"]["alternatives"][chosen].get("upgraded_shipping"))
+                    and not needs_dispatch(context),
                     # One compensation per order and situation, whichever conversation asks for it.
                     "compensation_key": f"compensation:{context['order_number']}:{situation}",
                 },
@@ -352,7 +355,8 @@ class DecisionCore:
             parts.append(self.texts.render("issued_refund", language=language, values={"amount": amount}))
         for coupon in issued.get("coupons", []):
             values = {"code": coupon["code"], "expires": format_date(coupon["expires_on"], language)}
-            parts.append(self.texts.render("issued_coupon", language=language, values=values))
+            key = "issued_upgrade" if coupon.get("part") == "upgraded_shipping" else "issued_coupon"
+            parts.append(self.texts.render(key, language=language, values=values))
         if issued.get("points"):
             parts.append(self._points_text(int(issued["points"]), language, "issued_points", "issued_points"))
         return " ".join(parts)

@@ -7,12 +7,13 @@ is called, so a crash between "paid" and "marked done" can never pay again.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.storage.tables import Compensation, Escalation
@@ -137,53 +138,82 @@ class Executors:
             return Outcome(result=earlier, event_kind="compensation_issued", event_payload=earlier)
         # The alternative chosen is the one recorded first; a later conversation cannot swap it.
         alternative: dict[str, Any] = record["alternative"]
-        value = Decimal(str(payload["order_value"]))
-        expires = date.fromisoformat(payload["expires_on"])
-        issued: dict[str, Any] = {"coupons": [], "already_issued": False}
-        services = self._services
-        if alternative.get("points"):
-            award = await services.loyalty.award_points(
-                customer_id=payload["customer_id"], points=int(alternative["points"]),
-                reason=f"Sorry about order #{payload['order_number']}", idempotency_key=f"{key}:points",
-            )  # fmt: skip
-            issued["points"] = award.points
-            issued["points_transaction"] = award.transaction_id
-        coupon_parts = (
-            (
-                "coupon_percent",
-                {
-                    "percent_off": alternative.get("coupon_percent"),
-                    "free_shipping": False,
-                    "amount_off": None,
-                },
-            ),
-            ("free_shipping_coupon", {"percent_off": None, "free_shipping": True, "amount_off": None}),
-            ("coupon_order_value", {"percent_off": None, "free_shipping": False, "amount_off": value}),
-        )
-        for part, options in coupon_parts:
-            if alternative.get(part):
-                coupon = await services.loyalty.create_coupon(
-                    customer_id=payload["customer_id"],
-                    expires_on=expires,
-                    idempotency_key=f"{key}:{part}",
-                    **options,
-                )
-                issued["coupons"].append(
-                    {"code": coupon.code, "expires_on": coupon.expires_on.isoformat(), "part": part}
-                )
-        if alternative.get("refund_percent"):
-            amount = (value * int(alternative["refund_percent"]) / 100).quantize(Decimal("0.01"))
-            refund = await services.orders.refund(
-                order_number=payload["order_number"], amount=amount, idempotency_key=f"{key}:refund"
-            )
-            issued["refund"] = {
-                "amount": str(refund.amount),
-                "currency": refund.currency,
-                "refund_id": refund.refund_id,
-            }
+        # Parts already paid by an earlier attempt (points awarded, then the refund call timed out):
+        # each part is written down the moment it succeeds and never asked for again.
+        done: dict[str, Any] = dict((record["result"] or {}).get("parts", {}))
+        for part, pay in self._compensation_parts(alternative, payload):
+            if part not in done:
+                done[part] = await pay()
+                self._remember_part(key, done)
+        issued: dict[str, Any] = {"coupons": [], "already_issued": False, "parts": done}
+        for part, result in done.items():
+            if part == "points":
+                issued["points"], issued["points_transaction"] = result["points"], result["transaction_id"]
+            elif part == "refund":
+                issued["refund"] = result
+            else:
+                issued["coupons"].append(result)
         return Outcome(
             result=issued, event_kind="compensation_issued", event_payload=issued, issued_compensation_key=key
         )
+
+    def _compensation_parts(
+        self, alternative: dict[str, Any], payload: dict[str, Any]
+    ) -> list[tuple[str, Callable[[], Awaitable[dict[str, Any]]]]]:
+        """Each part of the chosen remedy with the call that pays it, under its own idempotency key."""
+        key = payload["compensation_key"]
+        customer = payload["customer_id"]
+        value = Decimal(str(payload["order_value"]))
+        expires = date.fromisoformat(payload["expires_on"])
+        loyalty, orders = self._services.loyalty, self._services.orders
+        parts: list[tuple[str, Callable[[], Awaitable[dict[str, Any]]]]] = []
+
+        def coupon(part: str, **options: Any) -> tuple[str, Callable[[], Awaitable[dict[str, Any]]]]:
+            async def pay() -> dict[str, Any]:
+                made = await loyalty.create_coupon(
+                    customer_id=customer, expires_on=expires, idempotency_key=f"{key}:{part}", **options
+                )
+                return {"code": made.code, "expires_on": made.expires_on.isoformat(), "part": part}
+
+            return part, pay
+
+        if alternative.get("points"):
+
+            async def award() -> dict[str, Any]:
+                given = await loyalty.award_points(
+                    customer_id=customer, points=int(alternative["points"]),
+                    reason=f"Sorry about order #{payload['order_number']}", idempotency_key=f"{key}:points",
+                )  # fmt: skip
+                return {"points": given.points, "transaction_id": given.transaction_id}
+
+            parts.append(("points", award))
+        if alternative.get("coupon_percent"):
+            parts.append(coupon("coupon_percent", percent_off=alternative["coupon_percent"], free_shipping=False,
+                                amount_off=None))  # fmt: skip
+        if alternative.get("free_shipping_coupon"):
+            parts.append(coupon("free_shipping_coupon", percent_off=None, free_shipping=True, amount_off=None))
+        if payload.get("upgrade_voucher"):
+            # "Free upgraded shipping" for a parcel already on its way applies to the next order.
+            parts.append(coupon("upgraded_shipping", percent_off=None, free_shipping=True, amount_off=None))
+        if alternative.get("coupon_order_value"):
+            parts.append(coupon("coupon_order_value", percent_off=None, free_shipping=False, amount_off=value))
+        if alternative.get("refund_percent"):
+
+            async def refund() -> dict[str, Any]:
+                amount = (value * int(alternative["refund_percent"]) / 100).quantize(Decimal("0.01"))
+                made = await orders.refund(
+                    order_number=payload["order_number"], amount=amount, idempotency_key=f"{key}:refund"
+                )
+                return {"amount": str(made.amount), "currency": made.currency, "refund_id": made.refund_id}
+
+            parts.append(("refund", refund))
+        return parts
+
+    def _remember_part(self, key: str, done: dict[str, Any]) -> None:
+        with self._engine.begin() as connection:
+            connection.execute(
+                update(COMPENSATIONS).where(COMPENSATIONS.c.idempotency_key == key).values(result={"parts": done})
+            )
 
     async def _dispatch(self, command: CommandRun, now: datetime) -> Outcome:
         dispatch = await self._services.orders.dispatch(

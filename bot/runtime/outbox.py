@@ -44,7 +44,7 @@ class Outbox:
         clock: Clock,
         max_attempts: int = 5,
         keep_sending_for: timedelta = timedelta(hours=24),
-        lease: timedelta = timedelta(minutes=5),
+        lease: timedelta = timedelta(seconds=60),
         trace: Trace | None = None,
     ) -> None:
         self._engine = engine
@@ -55,6 +55,23 @@ class Outbox:
         self._lease = lease
         self._trace = trace
         self._bulk: BulkWriter | None = None
+
+    def recover(self) -> int:
+        """At start-up: take back the commands a killed process was running.
+
+        On SQLite one dmcare process owns the file, so whatever is marked running belonged to a process
+        that is gone; it runs again now under the same idempotency key. On PostgreSQL other workers may
+        be alive, so their leases are left to expire (a minute at most).
+        """
+        if self._engine.dialect.name != "sqlite":
+            return 0
+        with self._engine.begin() as connection:
+            result = connection.execute(
+                update(COMMANDS)
+                .where(COMMANDS.c.status == "running")
+                .values(status="pending", not_before=self._clock.now())
+            )
+        return int(result.rowcount or 0)
 
     def next_due(self) -> datetime | None:
         with self._engine.connect() as connection:

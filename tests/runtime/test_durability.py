@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.runtime.executors import Services
 from bot.storage.tables import Compensation
+from integrations.errors import RetryableIntegrationError
+from integrations.models import Coupon, Dispatch, DispatchKind, Order, PointsAward, Refund
+from integrations.protocols import LoyaltyService, OrderSystem
 from integrations.sandbox import SandboxServices, SandboxTracking
 from tests.harness import Bot, make_bot
 
-LIAM, SOFIA, LUCAS = "1500000002", "1500000003", "1500000011"
+LIAM, SOFIA, LINA, LUCAS = "1500000002", "1500000003", "1500000006", "1500000011"
 
 
 async def test_a_redelivered_message_is_processed_once(bot: Bot) -> None:
@@ -164,3 +169,54 @@ async def test_an_unexpected_event_hands_the_conversation_to_a_person(bot: Bot) 
     assert bot.events(event_id="odd")[0]["outcome"].startswith("error: flow error")
     assert [row["reasons"] for row in bot.escalations()] == [["flow_error"]]
     assert await bot.send(LIAM, "hello?") == []  # a person owns it now: the bot is silent
+
+
+@dataclass
+class FlakyRefunds:
+    """An order system whose first refund call fails after the points were already awarded."""
+
+    inner: OrderSystem
+    failures: int = 1
+
+    async def find_order(self, number: str) -> Order | None:
+        return await self.inner.find_order(number)
+
+    async def refund(self, *, order_number: str, amount: Decimal, idempotency_key: str) -> Refund:
+        if self.failures:
+            self.failures -= 1
+            raise RetryableIntegrationError("gateway timeout", service="shop")
+        return await self.inner.refund(order_number=order_number, amount=amount, idempotency_key=idempotency_key)
+
+    async def dispatch(self, *, order_number: str, kind: DispatchKind, idempotency_key: str) -> Dispatch:
+        return await self.inner.dispatch(order_number=order_number, kind=kind, idempotency_key=idempotency_key)
+
+
+@dataclass
+class CountingLoyalty:
+    inner: LoyaltyService
+    awards: int = 0
+
+    async def award_points(self, *, customer_id: str, points: int, reason: str, idempotency_key: str) -> PointsAward:
+        self.awards += 1
+        return await self.inner.award_points(
+            customer_id=customer_id, points=points, reason=reason, idempotency_key=idempotency_key
+        )
+
+    async def create_coupon(self, **options: Any) -> Coupon:
+        return await self.inner.create_coupon(**options)
+
+
+async def test_a_part_paid_before_a_failure_is_not_paid_again(tmp_path: Path) -> None:
+    loyalty: dict[str, CountingLoyalty] = {}
+
+    def flaky(services: Services, sandbox: SandboxServices) -> Services:
+        loyalty["counting"] = CountingLoyalty(inner=services.loyalty)
+        return replace(services, orders=FlakyRefunds(inner=services.orders), loyalty=loyalty["counting"])
+
+    bot = make_bot(tmp_path, customize=flaky)
+    await bot.send(LINA, "订单1006还没到")  # over 7 days late: full refund + 1000 points
+    await bot.send(LINA, "好的")  # points awarded, then the refund fails once
+    replies = await bot.wait(minutes=2)  # the retry pays the refund only
+    assert "退款" in "".join(replies) and "1000 积分" in "".join(replies)
+    assert loyalty["counting"].awards == 1
+    assert [row["status"] for row in bot.rows(Compensation)] == ["issued"]
