@@ -40,6 +40,7 @@ FACTS: Final[dict[str, str]] = {
     "unclear_replies_left": "another unclear reply is still allowed before a person steps in",
     "order_owned": "the order belongs to the customer writing",
     "high_value": "the order value is at or above settings.high_value_threshold",
+    "already_compensated": "this order was already compensated (in this or another conversation)",
     "has_shipment": "the order has a parcel the carrier can be asked about",
     "delivered": "the carrier says the parcel was delivered",
     "is_late": "the parcel is or will be later than promised",

@@ -127,6 +127,7 @@ class Reader:
         context["order"] = order
         facts["high_value"] = Decimal(order["value"]) >= self.document.settings.high_value_threshold
         facts["has_shipment"] = bool(order.get("shipments"))
+        facts["already_compensated"] = bool(order.get("compensated"))
         if not facts["has_shipment"]:
             self._assess(context, reading)
 

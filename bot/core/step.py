@@ -199,8 +199,8 @@ class DecisionCore:
                     # Upgraded shipping that no reship or expedite will use becomes a voucher for next time.
                     "upgrade_voucher": bool(context["offer"]["alternatives"][chosen].get("upgraded_shipping"))
                     and not needs_dispatch(context),
-                    # One compensation per order and situation, whichever conversation asks for it.
-                    "compensation_key": f"compensation:{context['order_number']}:{situation}",
+                    # One compensation per order, whichever conversation asks and whatever went wrong.
+                    "compensation_key": f"compensation:{order['number']}",
                 },
                 idempotency_key=turn.key("issue_compensation"),
             )

@@ -113,7 +113,19 @@ class Executors:
         owned = order.owner_x_user_id == command.payload["customer_id"]
         # Someone else's order: the event says so and carries nothing else, so nothing can leak.
         payload: dict[str, Any] = {"owned": owned, "order": _order_facts(order) if owned else None}
+        if owned:
+            payload["order"]["compensated"] = self._earlier_compensation(order.number)
         return Outcome(result={"found": True, "owned": owned}, event_kind="order_found", event_payload=payload)
+
+    def _earlier_compensation(self, order_number: str) -> dict[str, Any] | None:
+        """What this order was already given, by any conversation: one compensation per order."""
+        with self._engine.connect() as connection:
+            row = connection.execute(
+                select(COMPENSATIONS.c.alternative, COMPENSATIONS.c.status).where(
+                    COMPENSATIONS.c.idempotency_key == compensation_key(order_number)
+                )
+            ).first()
+        return None if row is None else {"alternative": row.alternative, "status": row.status}
 
     async def _lookup_tracking(self, command: CommandRun, now: datetime) -> Outcome:
         carrier, number = command.payload["carrier"], command.payload["tracking_number"]
@@ -243,6 +255,10 @@ class Executors:
     async def _schedule_timeout(self, command: CommandRun, now: datetime) -> Outcome:
         # The command only becomes due when the timer fires; firing is feeding the timeout event back.
         return Outcome(result={"fired_at": now.isoformat()}, event_kind="timeout", event_payload=dict(command.payload))
+
+
+def compensation_key(order_number: str) -> str:
+    return f"compensation:{order_number}"
 
 
 def _compensation_row(run: CommandRun, now: datetime) -> dict[str, Any]:
