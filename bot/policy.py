@@ -13,12 +13,16 @@ from typing import Any
 from flows.schema import Alternative, Policy, PolicyRow
 
 CUSTOMS_REASONS = frozenset({"customs_hold", "documents_required"})
-SITUATION_BY_EXCEPTION = {"lost": "lost", "damaged": "damaged", "unshippable": "unshippable"}
+SITUATION_BY_EXCEPTION = {
+    "lost": "lost", "damaged": "damaged", "unshippable": "unshippable",
+    # Not lateness a voucher can make up for: the parcel needs someone to act on it.
+    "address_issue": "parcel_problem", "returned": "parcel_problem",
+}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
 class Assessment:
-    situation: str  # late | customs | lost | damaged | unshippable | on_time | not_shipped | delivered
+    situation: str  # late|customs|lost|damaged|unshippable|parcel_problem|on_time|not_shipped|delivered
     delay_days: int
     expected_on: date | None  # the carrier's estimate or the delivery date, when known
 

@@ -44,6 +44,7 @@ FACTS: Final[dict[str, str]] = {
     "has_shipment": "the order has a parcel the carrier can be asked about",
     "delivered": "the carrier says the parcel was delivered",
     "is_late": "the parcel is or will be later than promised",
+    "parcel_problem": "the carrier reports a problem a person must act on (address issue, returned)",
     "has_offer": "the policy grants compensation for this situation",
     "needs_approval": "the best offer is above the bot's approval limit",
     "refund_allowed": "the offer lets the customer take a refund",

@@ -144,6 +144,7 @@ class Reader:
         context["expected_on"] = assessment.expected_on.isoformat() if assessment.expected_on else None
         facts = reading.facts
         facts["is_late"] = assessment.delay_days > 0
+        facts["parcel_problem"] = assessment.situation == "parcel_problem"
         facts["delivered"] = bool((context.get("shipment") or {}).get("delivered_on"))
         policy = self.document.policy
         row = matching_row(

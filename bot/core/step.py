@@ -131,10 +131,21 @@ class DecisionCore:
 
     def _say(self, turn: _Turn, key: str) -> None:
         context = turn.context
+        situation = context.get("situation")
+        detail = None
+        if situation:
+            # The most specific wording first, so no text speaks of a date or parcel we do not have.
+            shipment = context.get("shipment")
+            if shipment is None:
+                detail = f"{situation}_unshipped"
+            elif shipment.get("delivered_on"):
+                detail = f"{situation}_delivered"
+            elif not context.get("expected_on"):
+                detail = f"{situation}_no_eta"
         turn.texts.append(
             self.texts.render(
                 key, language=turn.language, values=self._values(turn),
-                variant_keys=(context.get("situation"), context.get("concern")),
+                variant_keys=(detail, situation, context.get("concern")),
             )
         )  # fmt: skip
 

@@ -14,8 +14,8 @@ import pytest
 from bot.storage.tables import Compensation
 from tests.harness import Bot
 
-EMMA, LIAM, SOFIA, FANG, NOAH, LINA, OLIVIA, WEI, AVA, JIE, LUCAS, MIA, JACK = (
-    f"15000000{n:02d}" for n in range(1, 14)
+EMMA, LIAM, SOFIA, FANG, NOAH, LINA, OLIVIA, WEI, AVA, JIE, LUCAS, MIA, JACK, MIN, XIN, PRIYA = (
+    f"15000000{n:02d}" for n in range(1, 17)
 )
 
 
@@ -126,6 +126,17 @@ CASES = {
         [("订单1010怎么还没发货?", ["没能把它发出去", "全额退款"]), ("可以", ["退款"]), ("5", ["感谢"])],
         state="closed",
         compensation={"refund_percent": 100, "points": 1000},
+    ),
+    "zh address problem at the carrier: a person acts on it, no voucher": Case(
+        MIN,
+        [("我的包裹怎么还没到?订单1014", ["需要我们人工处理"])],
+        state="human",
+        escalated=["carrier_exception"],
+    ),
+    "en not shipped yet but still on time: the promise, no compensation": Case(
+        PRIYA,
+        [("has order #1016 shipped?", ["being prepared", "1 (poor) to 5"])],
+        state="request_feedback",
     ),
     "en high value: a person takes over": Case(
         LUCAS,
