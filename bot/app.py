@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
@@ -49,10 +50,11 @@ def build_app(
     upgrade(engine)
     flows = FlowRegistry(engine=engine, clock=clock)
     flows.publish(load_flow_file(settings.flow_file) if settings.flow_file else load_default_flow())
+    shop_zone = ZoneInfo(flows.active_core()[1].document.settings.timezone)
     sandbox = build_sandbox(
         data_path=settings.demo_data or DEFAULT_DEMO_DATA,
         ledger_path=settings.default_ledger_path(),
-        today=today or clock.now().date(),
+        today=today or clock.now().astimezone(shop_zone).date(),
         on_delivered=on_delivered,
     )
     services = Services(

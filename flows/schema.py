@@ -12,6 +12,7 @@ import re
 import string
 from decimal import Decimal
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -223,11 +224,23 @@ class OrderNumberSettings(_Strict):
 
 
 class Settings(_Strict):
+    timezone: str = "UTC"  # the shop's IANA zone: lateness is counted in the shop's calendar days
     max_order_attempts: int = Field(3, ge=1, le=10)
     max_unclear_replies: int = Field(2, ge=0, le=10)
     high_value_threshold: Decimal = Field(Decimal(500), ge=0)
     low_rating: int = Field(2, ge=1, le=5)
     order_number: OrderNumberSettings = OrderNumberSettings()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{value!r} is not an IANA time zone (e.g. UTC, America/New_York, Asia/Shanghai)"
+            ) from None
+        return value
 
 
 class Alternative(_Strict):

@@ -6,10 +6,12 @@ the policy would make) so the actions can use it after the machine has picked a 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.conversation import JSON, Event
 from bot.policy import Assessment, alternative_value, assess, matching_row
@@ -35,6 +37,9 @@ CHOICE_PARTS: tuple[tuple[Intent, tuple[str, ...]], ...] = (
 )
 
 
+# How much a parcel's situation weighs when an order has several: a person-needing problem first.
+SEVERITY = {"parcel_problem": 5, "lost": 4, "damaged": 4, "unshippable": 3, "customs": 2, "late": 2}
+READ_AT_MOST = 4000  # characters of a message the bot reads; a DM is at most 10,000
 INTENT_FACTS = frozenset({"wants_human", "said_yes", "said_no", "wants_refund", "chose_alternative"})
 RATING_FACTS = frozenset({"has_rating", "low_rating"})
 
@@ -56,6 +61,7 @@ class Reader:
     def __init__(self, document: FlowDocument) -> None:
         self.document = document
         settings = document.settings
+        self.zone = ZoneInfo(settings.timezone)
         self.rules = OrderNumberRules(
             pattern=settings.order_number.pattern,
             min_digits=settings.order_number.min_digits,
@@ -68,7 +74,7 @@ class Reader:
         Only the facts in ``wanted`` (those the flow's guards for this state and event mention) are
         worked out from the customer's text: reading a message is most of a step's cost.
         """
-        reading = Reading(today=event.occurred_at.date())
+        reading = Reading(today=event.occurred_at.astimezone(self.zone).date())
         settings = self.document.settings
         facts = reading.facts
         facts["order_attempts_left"] = context.get("order_attempts", 0) + 1 < settings.max_order_attempts
@@ -77,11 +83,13 @@ class Reader:
         facts["refund_allowed"] = offer is not None and any(alt.get("refund_percent") for alt in offer["alternatives"])
         kind = event.kind
         if kind == "message":
-            self._read_message(context, str(event.payload.get("text", "")), reading, wanted)
+            # The whole text is kept for the agent; understanding reads its start, which bounds a step's cost.
+            text = str(event.payload.get("text", ""))[:READ_AT_MOST]
+            self._read_message(context, text, reading, wanted)
         elif kind == "order_found":
             self._read_order(context, event.payload, reading)
         elif kind == "tracking_found":
-            context["shipment"] = event.payload["shipment"]
+            context["shipment"] = self._worst_parcel(context, event.payload["shipments"], reading.today)
             self._assess(context, reading)
         elif kind == "compensation_issued":
             context["compensation"] = event.payload
@@ -94,8 +102,11 @@ class Reader:
 
     def _read_message(self, context: JSON, text: str, reading: Reading, wanted: frozenset[str]) -> None:
         facts = reading.facts
-        if context.get("language") is None:
-            context["language"] = detect_language(text)
+        detected = detect_language(text)
+        current = context.get("language")
+        # Sticky: "ok" or "5" never flips the language, but a real sentence in the other one does.
+        if current is None or (detected is not None and detected != current and _substantial(text, detected)):
+            context["language"] = detected or current
         if "concern" not in context:
             concern = detect_concern(text)
             context["concern"] = "" if concern == "other" else str(concern)
@@ -130,6 +141,16 @@ class Reader:
         facts["already_compensated"] = bool(order.get("compensated"))
         if not facts["has_shipment"]:
             self._assess(context, reading)
+
+    def _worst_parcel(self, context: JSON, shipments: list[JSON], today: date) -> JSON:
+        """The parcel the customer suffers most from: an exception first, then the longest delay."""
+        promised = date.fromisoformat(context["order"]["promised_on"])
+
+        def badness(shipment: JSON) -> tuple[int, int]:
+            assessment = assess(promised_on=promised, shipment=shipment, today=today)
+            return SEVERITY.get(assessment.situation, 0), assessment.delay_days
+
+        return max(shipments, key=badness)
 
     def _assess(self, context: JSON, reading: Reading) -> None:
         order = context["order"]
@@ -175,6 +196,18 @@ def choose_alternative(alternatives: list[JSON], intents: frozenset[Intent]) -> 
     if Intent.YES in intents and Intent.NO not in intents:
         return 0
     return None
+
+
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def _substantial(text: str, language: str) -> bool:
+    """Enough words in ``language`` to trust a switch: four Han characters or four Latin words."""
+    sample = text[:2000]
+    if language == "zh":
+        return len(_HAN.findall(sample)) >= 4
+    return len(_LATIN_WORD.findall(sample)) >= 4
 
 
 def needs_dispatch(context: JSON) -> bool:

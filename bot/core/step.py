@@ -167,11 +167,10 @@ class DecisionCore:
         )
 
     def _lookup_tracking(self, turn: _Turn, _: None) -> None:
-        shipment = turn.context["order"]["shipments"][0]
         turn.commands.append(
             CommandSpec(
                 kind="lookup_tracking",
-                payload={"carrier": shipment["carrier"], "tracking_number": shipment["tracking_number"]},
+                payload={"shipments": turn.context["order"]["shipments"]},
                 idempotency_key=turn.key("lookup_tracking"),
             )
         )

@@ -128,13 +128,20 @@ class Executors:
         return None if row is None else {"alternative": row.alternative, "status": row.status}
 
     async def _lookup_tracking(self, command: CommandRun, now: datetime) -> Outcome:
-        carrier, number = command.payload["carrier"], command.payload["tracking_number"]
-        shipment = await self._services.tracking.track(carrier=carrier, tracking_number=number)
-        facts = _shipment_facts(shipment) if shipment is not None else {
-            "carrier": carrier, "tracking_number": number, "status": "unknown",
-        }  # fmt: skip
+        """Every parcel of the order: a split shipment is judged by its worst parcel, not its first."""
+        found = []
+        for parcel in command.payload["shipments"]:
+            carrier, number = parcel["carrier"], parcel["tracking_number"]
+            shipment = await self._services.tracking.track(carrier=carrier, tracking_number=number)
+            found.append(
+                _shipment_facts(shipment)
+                if shipment is not None
+                else {"carrier": carrier, "tracking_number": number, "status": "unknown"}
+            )
         return Outcome(
-            result={"status": facts["status"]}, event_kind="tracking_found", event_payload={"shipment": facts}
+            result={"statuses": [parcel["status"] for parcel in found]},
+            event_kind="tracking_found",
+            event_payload={"shipments": found},
         )
 
     async def _issue_compensation(self, command: CommandRun, now: datetime) -> Outcome:

@@ -138,6 +138,11 @@ CASES = {
         [("has order #1016 shipped?", ["being prepared", "1 (poor) to 5"])],
         state="request_feedback",
     ),
+    "zh split shipment: judged by the later parcel (4-7 days), not the first": Case(
+        XIN,
+        [("订单1015的包裹还没收齐", ["1000 积分"])],
+        state="offer_compensation",
+    ),
     "en high value: a person takes over": Case(
         LUCAS,
         [("order #1011 is late", ["senior teammate"])],
@@ -232,3 +237,22 @@ async def test_path(bot: Bot, name: str) -> None:
     # One bot turn is one DM: every customer message got exactly the DMs its turn needed, none twice.
     keys = [row["command_key"] for row in bot.messages(direction="out")]
     assert len(keys) == len(set(keys))
+
+
+async def test_the_language_follows_a_real_sentence_but_not_a_short_reply(bot: Bot) -> None:
+    first = await bot.send(LIAM, "hi")
+    assert "order number" in first[0]  # nothing to go on yet: the flow's default, English
+    switched = await bot.send(LIAM, "不好意思,我的订单号是1002,包裹还没到")
+    assert "#1002" in switched[0] and "订单" in switched[0]
+    offer = switched[-1]
+    assert "积分" in offer
+    stays = await bot.send(LIAM, "ok")  # a short Latin reply does not flip a Chinese conversation
+    assert "积分已存入" in "".join(stays)
+
+
+async def test_days_late_are_counted_in_the_shops_calendar(bot: Bot) -> None:
+    # 03:00 UTC on the 25th is still the 24th in New York (the demo shop's zone). The parcel was due on
+    # the 22nd and is expected on the 24th: 2 days late in the shop's calendar, 3 by the UTC date.
+    bot.clock.advance(days=1, hours=17)
+    replies = await bot.send(LIAM, "order 1002 is late")
+    assert "2 days late" in "".join(replies)
