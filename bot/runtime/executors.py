@@ -16,12 +16,9 @@ from typing import Any
 from sqlalchemy import Engine, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bot.storage.tables import Compensation, Escalation
+from bot.storage.tables import COMPENSATIONS, ESCALATIONS
 from integrations.models import DispatchKind, Order, Shipment
 from integrations.protocols import DirectMessageChannel, LoyaltyService, OrderSystem, TrackingService
-
-COMPENSATIONS = Compensation.__table__  # type: ignore[attr-defined]
-ESCALATIONS = Escalation.__table__  # type: ignore[attr-defined]
 
 # Which failure event a command reports when it gives up, so the flow can hand over honestly.
 FAILURE_EVENTS = {

@@ -6,12 +6,11 @@ from sqlalchemy import Engine, insert, select, update
 
 from bot.core import DecisionCore
 from bot.runtime.clock import Clock
-from bot.storage.tables import FlowVersion
+from bot.storage.tables import FLOWS
 from flows.compiler import compile_flow
 from flows.loader import LoadedFlow, parse_flow
 
 FlowKey = tuple[str, int, str]
-FLOWS = FlowVersion.__table__  # type: ignore[attr-defined]
 
 
 class FlowVersionConflict(ValueError):

@@ -10,9 +10,7 @@ from sqlalchemy import Connection, Engine, insert
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.runtime.clock import Clock
-from bot.storage.tables import InboundEvent
-
-EVENTS = InboundEvent.__table__  # type: ignore[attr-defined]
+from bot.storage.tables import EVENTS
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,15 +22,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from bot.runtime.clock import Clock
 from bot.runtime.executors import FAILURE_EVENTS, CommandRun, Executors, Outcome
 from bot.storage.bulk import BulkWriter
-from bot.storage.tables import Command, Compensation, Escalation, Message
+from bot.storage.tables import COMMANDS, ESCALATIONS
 from integrations.errors import PermanentIntegrationError, RetryableIntegrationError
 
 log = logging.getLogger(__name__)
 
-COMMANDS = Command.__table__  # type: ignore[attr-defined]
-MESSAGES = Message.__table__  # type: ignore[attr-defined]
-COMPENSATIONS = Compensation.__table__  # type: ignore[attr-defined]
-ESCALATIONS = Escalation.__table__  # type: ignore[attr-defined]
 
 Trace = Callable[[dict[str, Any]], None]
 

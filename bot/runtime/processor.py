@@ -22,15 +22,11 @@ from bot.conversation import ConversationSnapshot, Decision, Event
 from bot.runtime.clock import Clock
 from bot.runtime.flow_registry import FlowRegistry
 from bot.storage.bulk import BulkWriter
-from bot.storage.tables import Command, Conversation, InboundEvent, Message
+from bot.storage.tables import COMMANDS, CONVERSATIONS, EVENTS
 from flows.compiler import FlowError
 
 log = logging.getLogger(__name__)
 
-EVENTS = InboundEvent.__table__  # type: ignore[attr-defined]
-CONVERSATIONS = Conversation.__table__  # type: ignore[attr-defined]
-MESSAGES = Message.__table__  # type: ignore[attr-defined]
-COMMANDS = Command.__table__  # type: ignore[attr-defined]
 
 Trace = Callable[[dict[str, Any]], None]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, text
+from sqlalchemy import JSON, Column, Index, Table, Text, text
 from sqlmodel import Field, SQLModel
 
 
@@ -135,3 +135,13 @@ class Escalation(SQLModel, table=True):
     status: str = "open"
     sla_due_at: datetime
     created_at: datetime
+
+
+# The tables as SQLAlchemy Core objects, for the runtime's batched statements.
+FLOWS: Table = FlowVersion.__table__  # type: ignore[attr-defined]
+CONVERSATIONS: Table = Conversation.__table__  # type: ignore[attr-defined]
+EVENTS: Table = InboundEvent.__table__  # type: ignore[attr-defined]
+MESSAGES: Table = Message.__table__  # type: ignore[attr-defined]
+COMMANDS: Table = Command.__table__  # type: ignore[attr-defined]
+COMPENSATIONS: Table = Compensation.__table__  # type: ignore[attr-defined]
+ESCALATIONS: Table = Escalation.__table__  # type: ignore[attr-defined]
