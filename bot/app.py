@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -78,4 +79,7 @@ def build_app(
         poll_interval=settings.poll_interval_seconds,
     )  # fmt: skip
     runtime.outbox.recover()
+    # What start-up loaded (flows, the demo shop) lives as long as the process: keep the collector's
+    # full passes off it, or every step pays for walking it again.
+    gc.freeze()
     return App(settings=settings, engine=engine, runtime=runtime, sandbox=sandbox)

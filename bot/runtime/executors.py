@@ -64,9 +64,17 @@ class Executors:
         self._engine = engine
         self._sla = first_response_sla
         self._reserved: dict[str, dict[str, Any]] = {}
+        self._earlier: dict[str, dict[str, Any] | None] = {}
 
     def prepare(self, runs: list[CommandRun], now: datetime) -> None:
-        """Record every compensation of this round under its unique key, in one commit, before paying."""
+        """Read and write in one go what this round's commands need from the database.
+
+        Every compensation is recorded under its unique key, in one commit, before anything is paid;
+        the earlier compensations of the orders being looked up are read with one query.
+        """
+        lookups = [_order_key(run.payload["order_number"]) for run in runs if run.kind == "lookup_order"]
+        if lookups:
+            self._earlier = self._compensations_of(lookups)
         rows = [_compensation_row(run, now) for run in runs if run.kind == "issue_compensation"]
         if not rows:
             return
@@ -116,13 +124,22 @@ class Executors:
 
     def _earlier_compensation(self, order_number: str) -> dict[str, Any] | None:
         """What this order was already given, by any conversation: one compensation per order."""
+        key = compensation_key(order_number)
+        if key not in self._earlier:  # the shop's number differs from what the customer typed
+            self._earlier.update(self._compensations_of([order_number]))
+        return self._earlier.get(key)
+
+    def _compensations_of(self, order_numbers: list[str]) -> dict[str, dict[str, Any] | None]:
+        keys = [compensation_key(number) for number in order_numbers]
+        found: dict[str, dict[str, Any] | None] = dict.fromkeys(keys)
         with self._engine.connect() as connection:
-            row = connection.execute(
-                select(COMPENSATIONS.c.alternative, COMPENSATIONS.c.status).where(
-                    COMPENSATIONS.c.idempotency_key == compensation_key(order_number)
+            for row in connection.execute(
+                select(COMPENSATIONS.c.idempotency_key, COMPENSATIONS.c.alternative, COMPENSATIONS.c.status).where(
+                    COMPENSATIONS.c.idempotency_key.in_(keys)
                 )
-            ).first()
-        return None if row is None else {"alternative": row.alternative, "status": row.status}
+            ):
+                found[row.idempotency_key] = {"alternative": row.alternative, "status": row.status}
+        return found
 
     async def _lookup_tracking(self, command: CommandRun, now: datetime) -> Outcome:
         """Every parcel of the order: a split shipment is judged by its worst parcel, not its first."""
@@ -157,10 +174,12 @@ class Executors:
         # Parts already paid by an earlier attempt (points awarded, then the refund call timed out):
         # each part is written down the moment it succeeds and never asked for again.
         done: dict[str, Any] = dict((record["result"] or {}).get("parts", {}))
-        for part, pay in self._compensation_parts(alternative, payload):
+        parts = self._compensation_parts(alternative, payload)
+        for position, (part, pay) in enumerate(parts):
             if part not in done:
                 done[part] = await pay()
-                self._remember_part(key, done)
+                if position < len(parts) - 1:
+                    self._remember_part(key, done)  # the last part is written with the command's completion
         issued: dict[str, Any] = {"coupons": [], "already_issued": False, "parts": done}
         for part, result in done.items():
             if part == "points":
@@ -263,6 +282,11 @@ class Executors:
 
 def compensation_key(order_number: str) -> str:
     return f"compensation:{order_number}"
+
+
+def _order_key(typed: str) -> str:
+    """The order number as shops store it, from what the customer typed: no '#', upper case."""
+    return typed.strip().lstrip("#").upper()
 
 
 def _compensation_row(run: CommandRun, now: datetime) -> dict[str, Any]:

@@ -131,7 +131,7 @@ class EventProcessor:
         initial = core.document.initial
         created = connection.execute(
             insert(CONVERSATIONS).returning(
-                CONVERSATIONS.c.id, CONVERSATIONS.c.channel, CONVERSATIONS.c.customer_id, sort_by_parameter_order=True
+                CONVERSATIONS.c.id, CONVERSATIONS.c.channel, CONVERSATIONS.c.customer_id
             ),
             [
                 {
