@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
-from bot.understanding._text import HAN_PATTERN, normalize
+from bot.understanding._text import HAN_PATTERN, normalize_lower
+from bot.understanding._trie import PhraseFinder
 
 NEGATOR = "negator"  # negates a neighbouring phrase
 BOUNDARY = "boundary"  # a contrast word: what follows is a new clause
@@ -51,12 +52,16 @@ IGNORED_PHRASES: tuple[str, ...] = (
 # fmt: on
 
 _WINDOW_WORDS = 5
-_CLAUSE = re.compile(r"[^,.;!?，。；！？、\n]+")
-_WORD = re.compile(r"[a-z0-9']+")
+_CLAUSE_SEPARATORS = ",.;!?，。；！？、\n"
+_CLAUSE = re.compile(f"[^{_CLAUSE_SEPARATORS}]+")
+# A Latin word or a Han character: what makes a clause more than its phrases, and what `_near` counts.
+_WORD_OR_HAN = re.compile(r"[a-z0-9']+|" + HAN_PATTERN.pattern)
+_LATIN_WORD_CHARS = "a-z0-9'"
 
 
-@dataclass(frozen=True)
-class Hit:
+# Records are NamedTuples rather than frozen dataclasses: just as immutable, and several times cheaper
+# to create, which counted with a dozen of them made per DM.
+class Hit(NamedTuple):
     tag: str
     start: int
     end: int
@@ -64,8 +69,7 @@ class Hit:
     applied: bool = False  # for a negator: it negates some phrase
 
 
-@dataclass(frozen=True)
-class Clause:
+class Clause(NamedTuple):
     text: str
     hits: tuple[Hit, ...]  # in order, BOUNDARY and negators included; IGNORED and FILLER left out
     is_question: bool
@@ -85,42 +89,67 @@ class PhraseTable:
         for tag, phrases in (*shared.items(), *phrases_by_tag.items()):
             for phrase in phrases:
                 self._tag_by_phrase[" ".join(phrase.lower().split())] = tag
-        # Longest first: "no problem" must win over "no", "不好意思" over "不好".
-        ordered = sorted(self._tag_by_phrase, key=len, reverse=True)
-        self._pattern = re.compile("|".join(_phrase_pattern(phrase) for phrase in ordered))
-
-    def read(self, text: str) -> list[Clause]:
-        normalized = normalize(text).lower()
-        return [
-            self._read_clause(normalized, match.start(), match.end())
-            for match in _CLAUSE.finditer(normalized)
-        ]
-
-    def _read_clause(self, text: str, start: int, end: int) -> Clause:
-        clause_text = text[start:end]
-        hits: list[Hit] = []
-        covered = bytearray(len(clause_text))
-        for match in self._pattern.finditer(clause_text):
-            covered[match.start() : match.end()] = b"\x01" * (match.end() - match.start())
-            tag = self._tag_by_phrase[" ".join(match.group().split())]
-            if tag not in (IGNORED, FILLER):
-                hits.append(Hit(tag=tag, start=match.start(), end=match.end()))
-        uncovered = "".join(
-            char if not flag else " " for char, flag in zip(clause_text, covered, strict=True)
-        )
-        return Clause(
-            text=clause_text,
-            hits=tuple(_resolve_negation(clause_text, hits, self._negating_tags)),
-            is_question=text[end : end + 1] == "?" or clause_text.rstrip().endswith(("吗", "嘛", "么")),
-            is_bare=not _WORD.search(uncovered) and not HAN_PATTERN.search(uncovered),
+        for phrase in self._tag_by_phrase:
+            if any(char in _CLAUSE_SEPARATORS for char in phrase):
+                # `read` finds phrases in the whole text at once, which is reading clause by clause only
+                # as long as no phrase can run from one clause into the next.
+                raise ValueError(f"phrase {phrase!r} contains a clause separator")
+        # The longest phrase wins where several match: "no problem" over "no", "不好意思" over "不好".
+        # Spaces never span a newline, which separates clauses.
+        self._finder = PhraseFinder(
+            self._tag_by_phrase,
+            gap=r"[^\S\n]+",
+            optional_gap=False,
+            word_before=_LATIN_WORD_CHARS,
+            starts_word=_is_latin_word_char,
+            word_after=_LATIN_WORD_CHARS,
+            ends_word=_is_latin_word_char,
         )
 
-
-def _phrase_pattern(phrase: str) -> str:
-    body = r"\s+".join(re.escape(word) for word in phrase.split(" "))
-    before = r"(?<![a-z0-9'])" if _is_latin_word_char(phrase[0]) else ""
-    after = r"(?![a-z0-9'])" if _is_latin_word_char(phrase[-1]) else ""
-    return before + body + after
+    def read(self, text: str, *, with_hits_only: bool = False) -> list[Clause]:
+        """The clauses of `text`, in order. `with_hits_only` leaves out the clauses no listed phrase was
+        found in, which cannot have hits: readers that only look at hits need not pay for them."""
+        normalized = normalize_lower(text)
+        spans = self._finder.find(normalized)
+        tag_by_phrase, negating_tags = self._tag_by_phrase, self._negating_tags
+        found = 0
+        clauses: list[Clause] = []
+        for clause in _CLAUSE.finditer(normalized):
+            start, end = clause.span()
+            if with_hits_only:
+                if found == len(spans):
+                    break  # no phrase in this clause or any later one
+                if spans[found][0] >= end:
+                    continue  # none in this one
+            clause_text = clause.group()
+            hits: list[Hit] = []
+            negates = False
+            bare = True  # until a word or Han character turns up outside the phrases
+            covered_to = start
+            # Phrases never span clauses (see __init__), so the next ones found lie in this clause.
+            while found < len(spans) and spans[found][0] < end:
+                phrase_start, phrase_end = spans[found]
+                found += 1
+                if bare and covered_to < phrase_start and _WORD_OR_HAN.search(normalized, covered_to, phrase_start):
+                    bare = False
+                covered_to = phrase_end
+                phrase = normalized[phrase_start:phrase_end]
+                tag = tag_by_phrase.get(phrase) or tag_by_phrase[" ".join(phrase.split())]
+                if tag != IGNORED and tag != FILLER:
+                    hits.append(Hit(tag, phrase_start - start, phrase_end - start))
+                    negates = negates or tag in negating_tags
+            if bare and covered_to < end and _WORD_OR_HAN.search(normalized, covered_to, end):
+                bare = False
+            clauses.append(
+                Clause(
+                    clause_text,
+                    # Without a negator there is nothing to resolve: every hit stands as found.
+                    tuple(_resolve_negation(clause_text, hits, negating_tags) if negates else hits),
+                    normalized[end : end + 1] == "?" or clause_text.rstrip().endswith(("吗", "嘛", "么")),
+                    bare,
+                )
+            )
+        return clauses
 
 
 def _is_latin_word_char(char: str) -> bool:
@@ -164,15 +193,9 @@ def _negate_phrase_before(
 
 
 def _near(text: str, gap_start: int, gap_end: int) -> bool:
-    gap = text[gap_start:gap_end]
-    return len(_WORD.findall(gap)) + len(HAN_PATTERN.findall(gap)) <= _WINDOW_WORDS
+    # The classes are disjoint, so one pattern counts Latin words plus Han characters.
+    return len(_WORD_OR_HAN.findall(text, gap_start, gap_end)) <= _WINDOW_WORDS
 
 
 def _with(hit: Hit, *, negated: bool = False, applied: bool = False) -> Hit:
-    return Hit(
-        tag=hit.tag,
-        start=hit.start,
-        end=hit.end,
-        negated=hit.negated or negated,
-        applied=hit.applied or applied,
-    )
+    return Hit(hit.tag, hit.start, hit.end, hit.negated or negated, hit.applied or applied)

@@ -65,6 +65,7 @@ CONCERN_PHRASES: dict[Concern, tuple[str, ...]] = {
 # fmt: on
 # The most specific problem decides the reply: a damaged parcel that was also late is about the damage.
 _PRIORITY = (Concern.DAMAGED, Concern.WRONG_ITEM, Concern.CUSTOMS, Concern.LOST, Concern.LATE)
+_PRIORITY_TAGS = tuple((concern, concern.value) for concern in _PRIORITY)  # `.value` is a slow lookup
 _NOT_A_CONCERN = ("customer", "customer service", "custom made", "customized", "customised", "i'm late")
 
 _TABLE = PhraseTable(
@@ -74,5 +75,5 @@ _TABLE = PhraseTable(
 
 def detect_concern(text: str) -> Concern:
     """The problem the customer describes; OTHER when none of the listed ones (or only denied ones)."""
-    said = {hit.tag for clause in _TABLE.read(text) for hit in clause.hits if not hit.negated}
-    return next((concern for concern in _PRIORITY if concern.value in said), Concern.OTHER)
+    said = {hit.tag for clause in _TABLE.read(text, with_hits_only=True) for hit in clause.hits if not hit.negated}
+    return next((concern for concern, tag in _PRIORITY_TAGS if tag in said), Concern.OTHER)

@@ -123,7 +123,7 @@ def classify_intents(text: str) -> frozenset[Intent]:
     intents: set[Intent] = set()
     answers: list[Intent] = []  # yes/no answers in reading order: the last one stands
     declined_offer = False
-    for clause in _TABLE.read(text):
+    for clause in _TABLE.read(text, with_hits_only=True):  # a clause without hits adds nothing
         short_answer = _is_short_answer(clause)
         for hit in clause.hits:
             if hit.tag in _OFFER_INTENTS:

@@ -23,7 +23,8 @@ from bot.understanding._distractors import (
     distractor_mask,
     mark,
 )
-from bot.understanding._text import normalize
+from bot.understanding._text import normalize_upper
+from bot.understanding._trie import PhraseFinder
 from bot.understanding.tracking_numbers import Carrier, locate_tracking_numbers
 
 
@@ -94,34 +95,26 @@ _CONTEXT_WORDS: dict[_Role, tuple[str, ...]] = {
 # fmt: on
 
 
-def _phrase_pattern(phrase: str) -> str:
-    body = r"\s*".join(re.escape(word) for word in phrase.upper().split(" "))
-    starts_with_letter = phrase[0].isascii() and phrase[0].isalpha()
-    ends_with_letter = phrase[-1].isascii() and phrase[-1].isalpha()
-    return (
-        (r"(?<![A-Z0-9])" if starts_with_letter else "") + body + (r"(?![A-Z])" if ends_with_letter else "")
-    )
-
-
 def _key(phrase: str) -> str:
     return re.sub(r"\s+", "", phrase.upper())
 
 
-def _key_length(phrase: str) -> int:
-    return len(_key(phrase))
+def _is_ascii_letter(char: str) -> bool:
+    return char.isascii() and char.isalpha()
 
 
 _ROLE_BY_KEY = {_key(phrase): role for role, phrases in _CONTEXT_WORDS.items() for phrase in phrases}
-# Longest first, so "快递单号" (tracking) is read whole rather than as its tail "单号" (order).
-_CONTEXT_WORD = re.compile(
-    "|".join(
-        _phrase_pattern(phrase)
-        for phrase in sorted(
-            (phrase for phrases in _CONTEXT_WORDS.values() for phrase in phrases),
-            key=_key_length,
-            reverse=True,
-        )
-    )
+# The longest word wins where several match, so "快递单号" (tracking) is read whole rather than as its tail
+# "单号" (order). A space in a word matches any spacing, including none. A word must not be glued to
+# letters or digits before it, nor, when it ends with a letter, to letters after it.
+_CONTEXT_WORD = PhraseFinder(
+    (phrase.upper() for phrases in _CONTEXT_WORDS.values() for phrase in phrases),
+    gap=r"\s*",
+    optional_gap=True,
+    word_before="A-Z0-9",
+    starts_word=_is_ascii_letter,
+    word_after="A-Z",
+    ends_word=_is_ascii_letter,
 )
 # What may sit between a context word and its number: "order number is: #1001", "订单号是：1001".
 _GAP_BEFORE = re.compile(r"(?:[\s:#.=,(\[【\-*'\"]|NUMBER|NUM|NO|NR|ID|IS|WAS|MY|THE|是|为|為|号|號|码|碼)*")
@@ -129,6 +122,10 @@ _GAP_AFTER = re.compile(r"(?:[\s,]|号|號|的|IS|WAS|MY|THE)*")  # "1001号订�
 _MAX_GAP = 16
 
 _TOKEN = re.compile(r"(?<![0-9A-Z])[0-9A-Z]++(?:-[0-9A-Z]++)*")
+# The tokens of `_TOKEN` with a digit in them, which are the only candidates: the same cut (a token starts
+# where no token character comes before it, and runs on through hyphens), with a look-ahead that finds a
+# digit in it, run by run. Words never reach Python this way; the tests hold the two patterns together.
+_TOKEN_WITH_DIGIT = re.compile(r"(?<![0-9A-Z])(?=(?:[0-9A-Z]++-(?=[0-9A-Z]))*[A-Z]*[0-9])[0-9A-Z]++(?:-[0-9A-Z]++)*")
 _MAX_TOKEN = 40
 _ORDER_WORD_PREFIX = re.compile(r"(?:ORDER|ORD|NO|NR|REF)[#\-]?(?=[0-9])")
 _MESSAGE_PUNCTUATION = re.compile(r"[\s#.,!?;:。！？，；：~]+")
@@ -149,37 +146,53 @@ _INTRODUCED, _WHOLE_MESSAGE, _BARE = 3, 2, 1
 _MASK_OVERRIDDEN_UP_TO = {_INTRODUCED: MASKED_UNLESS_INTRODUCED, _WHOLE_MESSAGE: MASKED_UNLESS_ORDER_CONTEXT}
 
 
+_ASCII_DIGIT = re.compile("[0-9]")
+
+
 def extract_order_number(text: str, rules: OrderNumberRules = DEFAULT_RULES) -> str | None:
     """The order reference in `text`, without its '#' and upper-cased ("#1001" -> "1001"), or None."""
-    normalized = normalize(text).upper()
+    normalized = normalize_upper(text)
+    if not _ASCII_DIGIT.search(normalized):
+        return None  # every candidate is a token with a digit in it: most replies have none
     context = _Context(normalized)
-    whole_message = _MESSAGE_PUNCTUATION.sub("", normalized)
     best: _Candidate | None = None
-    for token in _TOKEN.finditer(normalized):
-        if len(token.group()) > _MAX_TOKEN or not any(char.isdigit() for char in token.group()):
+    for token in _TOKEN_WITH_DIGIT.finditer(normalized):
+        if len(token.group()) > _MAX_TOKEN:
             continue
-        candidate = _candidate(token, context, rules, whole_message)
+        candidate = _candidate(token, context, rules)
         if candidate is not None and (best is None or candidate.rank > best.rank):
             best = candidate
     return None if best is None else best.reference
 
 
 class _Context:
-    """Context words, distractors and tracking numbers located once per message."""
+    """Context words, distractors and tracking numbers located once per message, as they are needed."""
 
     def __init__(self, normalized: str) -> None:
         self.text = normalized
-        self.mask = distractor_mask(normalized)
-        for located in locate_tracking_numbers(normalized):
-            number = located.tracking_number
-            weak = len(number.number) in _WEAK_TRACKING_LENGTHS.get(number.carrier, ())
-            mark(self.mask, located.start, located.end, MASKED_UNLESS_ORDER_CONTEXT if weak else MASKED)
-        self.words = [
-            (match.start(), match.end(), _ROLE_BY_KEY[_key(match.group())])
-            for match in _CONTEXT_WORD.finditer(normalized)
-        ]
+        self.words = [(start, end, _role(normalized[start:end])) for start, end in _CONTEXT_WORD.find(normalized)]
         self.word_ends = [end for _, end, _ in self.words]
         self.word_starts = [start for start, _, _ in self.words]
+        self._mask: bytearray | None = None
+        self._whole_message: str | None = None
+
+    @property
+    def mask(self) -> bytearray:
+        """Masking level per character: only a candidate that passed every other test needs it."""
+        if self._mask is None:
+            self._mask = distractor_mask(self.text)
+            for located in locate_tracking_numbers(self.text):
+                number = located.tracking_number
+                weak = len(number.number) in _WEAK_TRACKING_LENGTHS.get(number.carrier, ())
+                mark(self._mask, located.start, located.end, MASKED_UNLESS_ORDER_CONTEXT if weak else MASKED)
+        return self._mask
+
+    @property
+    def whole_message(self) -> str:
+        """The message without spaces and punctuation, to recognise a reply that is only a number."""
+        if self._whole_message is None:
+            self._whole_message = _MESSAGE_PUNCTUATION.sub("", self.text)
+        return self._whole_message
 
     def role_before(self, start: int) -> _Role | None:
         index = bisect.bisect_right(self.word_ends, start) - 1
@@ -201,9 +214,11 @@ class _Context:
         return self.text[max(0, start - 3) : start].rstrip().endswith("#")
 
 
-def _candidate(
-    token: re.Match[str], context: _Context, rules: OrderNumberRules, whole_message: str
-) -> _Candidate | None:
+def _role(word: str) -> _Role:
+    return _ROLE_BY_KEY.get(word) or _ROLE_BY_KEY[_key(word)]
+
+
+def _candidate(token: re.Match[str], context: _Context, rules: OrderNumberRules) -> _Candidate | None:
     reference, start = token.group(), token.start()
     role = context.role_before(start)
     prefix = _ORDER_WORD_PREFIX.match(reference)
@@ -217,7 +232,7 @@ def _candidate(
         return None
     if role is _Role.ORDER or hashed:
         rank = _INTRODUCED
-    elif reference == whole_message:
+    elif reference == context.whole_message:
         rank = _WHOLE_MESSAGE
     elif sum(char.isdigit() for char in reference) <= _MAX_DIGITS_WITHOUT_CONTEXT:
         rank = _BARE

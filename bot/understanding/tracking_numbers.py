@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.understanding._text import normalize
+from bot.understanding._text import normalize, normalize_upper
 
 
 class Carrier(StrEnum):
@@ -84,7 +84,7 @@ def parse_tracking_number(candidate: str) -> TrackingNumber | None:
 def find_tracking_numbers(text: str) -> list[TrackingNumber]:
     """Every distinct valid tracking number in `text`, in the order they appear."""
     found: list[TrackingNumber] = []
-    for located in locate_tracking_numbers(normalize(text).upper()):
+    for located in locate_tracking_numbers(normalize_upper(text)):
         if located.tracking_number not in found:
             found.append(located.tracking_number)
     return found
@@ -98,18 +98,33 @@ _DIGIT_RUN = re.compile(r"[0-9]++")
 _MAX_DIGITS = 34
 
 
+# No carrier's number is shorter: UPS 18 characters, S10 13, USPS and FedEx at least 20 and 12 digits,
+# DHL Express 10 or 11. Shorter digit runs (most of the numbers in a DM) are not even tried.
+_MIN_DIGITS = 10
+_UPS_MARK = "Z"  # in every UPS candidate
+_S10_DIGITS = 9  # in every S10 candidate
+_ASCII_DIGIT = re.compile("[0-9]")
+
+
 def locate_tracking_numbers(normalized_upper: str) -> list[LocatedTrackingNumber]:
     """Valid tracking numbers with their spans in text already passed through `normalize` and upper-cased."""
     located = [*_located_letter_formats(normalized_upper)]
     taken = [(item.start, item.end) for item in located]
     for group in _DIGIT_GROUP.finditer(normalized_upper):
+        if group.end() - group.start() < _MIN_DIGITS:
+            continue
         if not any(start < group.end() and group.start() < end for start, end in taken):
             located.extend(_located_in_digit_group(normalized_upper, group.start(), group.end()))
     return sorted(located, key=lambda item: item.start)
 
 
 def _located_letter_formats(text: str) -> Iterator[LocatedTrackingNumber]:
-    for pattern in (_UPS_CANDIDATE, _S10_CANDIDATE):
+    # Both candidate patterns start with a look-behind, which makes them slow scans: skip them when the
+    # text lacks what every candidate contains.
+    digits = len(_ASCII_DIGIT.findall(text))
+    for pattern, possible in ((_UPS_CANDIDATE, _UPS_MARK in text), (_S10_CANDIDATE, digits >= _S10_DIGITS)):
+        if not possible:
+            continue
         for match in pattern.finditer(text):
             parsed = parse_tracking_number(match.group())
             if parsed is not None:
@@ -131,6 +146,8 @@ def _located_in_digit_group(text: str, start: int, end: int) -> Iterator[Located
             digits += runs[last][1] - runs[last][0]
             if digits > _MAX_DIGITS:
                 break
+            if digits < _MIN_DIGITS:
+                continue
             parsed = parse_tracking_number(text[runs[first][0] : runs[last][1]])
             if parsed is not None:
                 longest = (last, parsed)

@@ -52,6 +52,13 @@ HOSTILE = {
     "units": "1 days " * 1_429,
     "month names": "MAY 1 " * 1_667,
     "mixed": "order #1001 paid $49.99 on 2026-03-05, call +1 415 555 0134, zip 10001. " * 140,
+    # phrases that end where another may start, which the phrase finder reads in lock step
+    "glued phrases": "ok的yes" * 1_429,
+    "order words with dots": "no.1 nr." * 1_250,
+    "code chains": "a-" * 5_000,
+    "code chains with a digit": "a-" * 4_999 + "1",
+    "at signs": "a@" * 5_000,
+    "www": "www." * 2_500,
 }
 
 
