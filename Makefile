@@ -19,6 +19,7 @@ test: $(STAMP)
 	$(BIN)/pytest
 
 bench: $(STAMP)
+	$(BIN)/python bench/understanding.py
 	$(BIN)/python bench/engine.py
 
 lint: $(STAMP)
