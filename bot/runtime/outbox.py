@@ -166,6 +166,7 @@ class Outbox:
         delivered: list[tuple[Any, ...]] = []
         issued: list[tuple[Any, ...]] = []
         undelivered: list[CommandRun] = []
+        unpaid: list[tuple[str, str]] = []
         with self._engine.begin() as connection:
             writer = self._writer(connection)
             stamp = writer.stamp(now)
@@ -192,6 +193,9 @@ class Outbox:
                         event_payload = {"command": run.kind, "error": error}
                         if run.kind in PERSISTENT:
                             undelivered.append(run)
+                        if run.kind == "issue_compensation":
+                            # Not paid (or only partly): the row says so; the parts paid stay recorded.
+                            unpaid.append(("failed", run.payload["compensation_key"]))
                 commands.append((tries, status, error, writer.json(result), not_before, completed, run.id))
                 if event_kind is not None:
                     events.append(
@@ -209,6 +213,7 @@ class Outbox:
                 commands, json_columns=frozenset({"result"}), only_if="status = 'running'",
             )  # fmt: skip
             self._escalate_undelivered(connection, undelivered, now)
+            writer.update(connection, "compensations", ("status",), "idempotency_key", unpaid)
             writer.insert(
                 connection, "inbound_events", INBOX_COLUMNS, events,
                 json_columns=frozenset({"payload"}), ignore_conflicts_on="event_id",

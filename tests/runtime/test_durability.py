@@ -221,3 +221,23 @@ async def test_a_part_paid_before_a_failure_is_not_paid_again(tmp_path: Path) ->
     assert "退款" in "".join(replies) and "1000 积分" in "".join(replies)
     assert loyalty["counting"].awards == 1
     assert [row["status"] for row in bot.rows(Compensation)] == ["issued"]
+
+
+async def test_a_refund_that_fails_for_good_hands_over_and_keeps_the_record(tmp_path: Path) -> None:
+    loyalty: dict[str, CountingLoyalty] = {}
+
+    def broken(services: Services, sandbox: SandboxServices) -> Services:
+        loyalty["counting"] = CountingLoyalty(inner=services.loyalty)
+        return replace(services, orders=FlakyRefunds(inner=services.orders, failures=99), loyalty=loyalty["counting"])
+
+    bot = make_bot(tmp_path, customize=broken, max_command_attempts=2)
+    await bot.send(LINA, "订单1006还没到")
+    await bot.send(LINA, "好的")
+    replies = await bot.wait(minutes=5)
+    assert any("出了点问题" in reply for reply in replies)  # an honest message, and a person
+    assert bot.conversation(LINA)["state"] == "human"
+    row = bot.rows(Compensation)[0]
+    assert row["status"] == "failed"
+    assert list(row["result"]["parts"]) == ["points"]  # what was paid stays on record for the agent
+    assert loyalty["counting"].awards == 1
+    assert [r["reasons"] for r in bot.escalations()] == [["compensation_failed"]]
