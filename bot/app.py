@@ -14,9 +14,10 @@ from bot.runtime.clock import Clock, SystemClock
 from bot.runtime.executors import Executors, Services
 from bot.runtime.flow_registry import FlowRegistry
 from bot.runtime.inbox import Inbox
-from bot.runtime.outbox import Outbox, Trace
+from bot.runtime.outbox import Outbox
 from bot.runtime.processor import EventProcessor
 from bot.runtime.runtime import Runtime
+from bot.runtime.trace import Trace
 from bot.settings import Settings
 from bot.storage.database import create_database_engine, upgrade
 from flows.loader import load_default_flow, load_flow_file

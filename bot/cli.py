@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.runtime.inbox import NewEvent
-from bot.runtime.processor import dumps
+from bot.runtime.trace import trace_line
 from bot.settings import Settings
 from flows.loader import FlowDefinitionError, load_default_flow, load_flow_file
 from flows.vocabulary import ACTIONS, EVENTS, FACTS
@@ -112,7 +112,7 @@ async def _chat(arguments: argparse.Namespace) -> int:
         out.flush()
 
     def trace(record: dict[str, Any]) -> None:
-        sys.stderr.write(dumps(record) + "\n")
+        sys.stderr.write(trace_line(record) + "\n")
         sys.stderr.flush()
 
     try:

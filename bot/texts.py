@@ -34,9 +34,6 @@ class TextBook:
         self.default_language = document.default_language
         self.shop = document.shop
 
-    def has(self, key: str) -> bool:
-        return key in self._texts
-
     def render(
         self, key: str, *, language: str, values: Mapping[str, str], variant_keys: tuple[str | None, ...] = ()
     ) -> str:

@@ -12,7 +12,6 @@ import asyncio
 import logging
 import random
 from collections import defaultdict
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,14 +20,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.runtime.clock import Clock
 from bot.runtime.executors import FAILURE_EVENTS, CommandRun, Executors, Outcome
+from bot.runtime.trace import Trace
 from bot.storage.bulk import BulkWriter
 from bot.storage.tables import COMMANDS, ESCALATIONS
 from integrations.errors import PermanentIntegrationError, RetryableIntegrationError
 
 log = logging.getLogger(__name__)
-
-
-Trace = Callable[[dict[str, Any]], None]
 
 
 class Outbox:
@@ -68,13 +65,6 @@ class Outbox:
                 .values(status="pending", not_before=self._clock.now())
             )
         return int(result.rowcount or 0)
-
-    def next_due(self) -> datetime | None:
-        with self._engine.connect() as connection:
-            due: datetime | None = connection.execute(
-                select(func.min(COMMANDS.c.not_before)).where(COMMANDS.c.status == "pending")
-            ).scalar_one_or_none()
-        return due
 
     async def run_due(self, limit: int = 500) -> int:
         """Run the commands that are due; returns how many finished or were rescheduled."""

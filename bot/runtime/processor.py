@@ -9,9 +9,7 @@ conversations is what makes durable steps cheap.
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,14 +19,13 @@ from sqlalchemy import Connection, Engine, insert, select, text, update
 from bot.conversation import ConversationSnapshot, Decision, Event
 from bot.runtime.clock import Clock
 from bot.runtime.flow_registry import FlowRegistry
+from bot.runtime.trace import Trace
 from bot.storage.bulk import BulkWriter
 from bot.storage.tables import COMMANDS, CONVERSATIONS, EVENTS
 from flows.compiler import FlowError
 
 log = logging.getLogger(__name__)
 
-
-Trace = Callable[[dict[str, Any]], None]
 
 # Serialises batches across processes on PostgreSQL, so one conversation never runs in two workers.
 _PG_BATCH_LOCK = 0x646D63617265  # "dmcare"
@@ -39,7 +36,6 @@ class _Live:
     """A conversation as it stands inside the current batch."""
 
     snapshot: ConversationSnapshot
-    is_new: bool
     is_open: bool
     changed: bool = False
 
@@ -110,7 +106,6 @@ class EventProcessor:
                     revision=conversation["revision"],
                     context=dict(conversation["context"] or {}),
                 ),
-                is_new=False,
                 is_open=conversation["is_open"],
             )
             live[conversation["id"]] = entry
@@ -147,7 +142,7 @@ class EventProcessor:
                 conversation_id=conversation.id, customer_id=conversation.customer_id, flow_key=flow_key,
                 state=initial, revision=0, context={},
             )  # fmt: skip
-            entry = _Live(snapshot=snapshot, is_new=True, is_open=True)
+            entry = _Live(snapshot=snapshot, is_open=True)
             live[conversation.id] = entry
             live[(conversation.channel, conversation.customer_id)] = entry
 
@@ -330,7 +325,3 @@ class _Batch:
         self.commands.append(
             (snapshot.conversation_id, "escalate", payload, f"c{snapshot.conversation_id}:e{event_row}:flow-error", 0)
         )
-
-
-def dumps(record: dict[str, Any]) -> str:
-    return json.dumps(record, ensure_ascii=False, default=str, sort_keys=True)

@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection
+
+from bot.storage.database import dump_json
 
 
 class BulkWriter:
@@ -32,7 +33,7 @@ class BulkWriter:
 
     @staticmethod
     def json(value: Any) -> str | None:
-        return None if value is None else orjson.dumps(value).decode()
+        return None if value is None else dump_json(value)
 
     def _placeholder(self, column: str, json_columns: frozenset[str]) -> str:
         return f"{self._mark}::json" if self._postgres and column in json_columns else self._mark

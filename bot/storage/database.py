@@ -13,13 +13,14 @@ from sqlalchemy import Engine, create_engine, event
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def _dumps(value: Any) -> str:
+def dump_json(value: Any) -> str:
+    """JSON as the columns store it (orjson: the columns are written on every step)."""
     return orjson.dumps(value).decode()
 
 
 def create_database_engine(url: str) -> Engine:
     # Every step writes the conversation's context and its commands' payloads as JSON.
-    json_options: dict[str, Any] = {"json_serializer": _dumps, "json_deserializer": orjson.loads}
+    json_options: dict[str, Any] = {"json_serializer": dump_json, "json_deserializer": orjson.loads}
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **json_options)
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -241,3 +241,23 @@ async def test_a_refund_that_fails_for_good_hands_over_and_keeps_the_record(tmp_
     assert list(row["result"]["parts"]) == ["points"]  # what was paid stays on record for the agent
     assert loyalty["counting"].awards == 1
     assert [r["reasons"] for r in bot.escalations()] == [["compensation_failed"]]
+
+
+async def test_the_running_bot_answers_on_its_own_and_stops_when_asked(bot: Bot) -> None:
+    import asyncio
+
+    from bot.runtime.inbox import NewEvent
+
+    stop = asyncio.Event()
+    runner = asyncio.create_task(bot.app.runtime.run_forever(stop))
+    bot.app.runtime.inbox.accept(
+        [NewEvent(event_id="live-1", kind="message", customer_id=LIAM, payload={"text": "my parcel is late"})]
+    )
+    bot.app.runtime.wake()
+    for _ in range(200):
+        if bot.delivered:
+            break
+        await asyncio.sleep(0.01)
+    stop.set()
+    await asyncio.wait_for(runner, timeout=5)
+    assert len(bot.delivered) == 1 and "order number" in bot.delivered[0].text
