@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/dmcare chat
+	$(BIN)/dmcare serve
 
 test: $(STAMP)
 	$(BIN)/pytest

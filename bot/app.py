@@ -17,11 +17,13 @@ from bot.runtime.inbox import Inbox
 from bot.runtime.outbox import Outbox
 from bot.runtime.processor import EventProcessor
 from bot.runtime.runtime import Runtime
+from bot.runtime.send_budget import SendBudget
 from bot.runtime.trace import Trace
 from bot.settings import Settings
 from bot.storage.database import create_database_engine, upgrade
 from flows.loader import load_default_flow, load_flow_file
 from integrations.models import SentMessage
+from integrations.protocols import DirectMessageChannel
 from integrations.sandbox import DEFAULT_DEMO_DATA, SandboxServices, build_sandbox
 
 
@@ -45,8 +47,14 @@ def build_app(
     on_delivered: Callable[[SentMessage], None] | None = None,
     today: date | None = None,
     customize: Callable[[Services, SandboxServices], Services] | None = None,
+    channel: DirectMessageChannel | None = None,
+    send_budget: SendBudget | None = None,
 ) -> App:
-    """Everything wired from ``settings``; ``customize`` may swap integrations (tests inject outages)."""
+    """Everything wired from ``settings``; ``customize`` may swap integrations (tests inject outages).
+
+    ``channel`` replaces the in-process sandbox channel (X, or the X sandbox over HTTP) and
+    ``send_budget`` limits what that channel may send.
+    """
     clock = clock or SystemClock()
     engine = create_database_engine(settings.database_url)
     upgrade(engine)
@@ -60,7 +68,7 @@ def build_app(
         on_delivered=on_delivered,
     )
     services = Services(
-        orders=sandbox.orders, tracking=sandbox.tracking, loyalty=sandbox.loyalty, channel=sandbox.channel
+        orders=sandbox.orders, tracking=sandbox.tracking, loyalty=sandbox.loyalty, channel=channel or sandbox.channel
     )
     if customize is not None:
         services = customize(services, sandbox)
@@ -73,7 +81,7 @@ def build_app(
         inbox=Inbox(engine=engine, clock=clock),
         processor=EventProcessor(engine=engine, flows=flows, clock=clock, trace=trace),
         outbox=Outbox(engine=engine, executors=executors, clock=clock, max_attempts=settings.max_command_attempts,
-                      trace=trace),
+                      trace=trace, send_budget=send_budget),
         flows=flows,
         clock=clock,
         batch_size=settings.batch_size,

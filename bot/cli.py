@@ -30,6 +30,15 @@ def main(argv: list[str] | None = None) -> int:
     chat.add_argument("--db", help="database URL (default: DMCARE_DATABASE_URL or sqlite:///dmcare.db)")
     chat.add_argument("--flow", type=Path, help="flow YAML (default: the bundled default flow)")
 
+    serve = commands.add_parser(
+        "serve", help="run the bot on X with its web server (the X sandbox and its chat page without credentials)"
+    )
+    serve.add_argument("--host", help="address to listen on (default: DMCARE_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default: DMCARE_PORT or 8000)")
+    serve.add_argument("--data", type=Path, help="demo data YAML (default: the bundled demo shop)")
+    serve.add_argument("--db", help="database URL (default: DMCARE_DATABASE_URL or sqlite:///dmcare.db)")
+    serve.add_argument("--flow", type=Path, help="flow YAML (default: the bundled default flow)")
+
     flows = commands.add_parser("flows", help="inspect and check flow documents")
     flow_commands = flows.add_subparsers(dest="flow_command", required=True)
     for name, text in (
@@ -48,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if arguments.command == "chat":
         return asyncio.run(_chat(arguments))
+    if arguments.command == "serve":
+        return asyncio.run(_serve(arguments))
     if arguments.command == "flows":
         return _flows(arguments)
     return _db(arguments)
@@ -61,7 +72,30 @@ def _settings(arguments: argparse.Namespace) -> Settings:
         overrides["demo_data"] = arguments.data
     if getattr(arguments, "flow", None):
         overrides["flow_file"] = arguments.flow
+    if getattr(arguments, "host", None):
+        overrides["host"] = arguments.host
+    if getattr(arguments, "port", None) is not None:
+        overrides["port"] = arguments.port
     return Settings(**overrides)
+
+
+async def _serve(arguments: argparse.Namespace) -> int:
+    from bot.service import build_service
+
+    logging.getLogger("bot").setLevel(logging.INFO)
+    try:
+        settings = _settings(arguments)
+        service = await build_service(settings)
+    except (FlowDefinitionError, DemoDataError, LedgerCorruptError, ValueError) as error:
+        print(f"dmcare: {error}", file=sys.stderr)
+        return 2
+    where = settings.base_url()
+    if service.sandbox is not None:
+        print(f"dmcare is up with the X sandbox: chat as a customer at {where}/", flush=True)
+    else:
+        print(f"dmcare is up on X; webhook at {where}/webhooks/x", flush=True)
+    await service.serve()
+    return 0
 
 
 def _flows(arguments: argparse.Namespace) -> int:

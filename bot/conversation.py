@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import IntEnum
 from typing import Any
 
 JSON = dict[str, Any]
+
+
+class Urgency(IntEnum):
+    """Which waiting DM goes out first when the channel's send budget is short: smaller first."""
+
+    HANDOVER = 0  # telling the customer that a person takes over
+    FIRST_ANSWER = 1  # the first thing a customer hears from us, and what a person writes
+    ANSWER = 2  # the bot answering what the customer said
+    FOLLOW_UP = 3  # the bot speaking on its own: a reminder after silence, a later status
 
 
 @dataclass(slots=True)
@@ -37,6 +47,7 @@ class CommandSpec:
     payload: JSON
     idempotency_key: str
     delay_seconds: int = 0  # run no earlier than this many seconds after the step
+    priority: int = Urgency.ANSWER  # for send_reply: see Urgency
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,9 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.runtime.send_budget import parse_windows
+from integrations.x.client import XCredentials
+
+# X's documented DM limits in 2026 (reference/x-dm-api.md §1.5): per user, 15 sends per 15 minutes
+# and 1,440 per day; 15 reads per 15 minutes.
+X_SEND_BUDGET = "15/15m,1440/24h"
+X_READ_BUDGET = "15/15m"
+# The X sandbox plays an older, roomier plan (200 per 15 minutes, 1,000 per day), so a demo flows.
+SANDBOX_SEND_BUDGET = "200/15m,1000/24h"
+SANDBOX_READ_BUDGET = "300/15m"
 
 
 class Settings(BaseSettings):
@@ -22,6 +34,55 @@ class Settings(BaseSettings):
     batch_size: int = Field(500, ge=1, le=10_000)
     max_command_attempts: int = Field(5, ge=1, le=50)
     poll_interval_seconds: float = Field(0.2, gt=0)
+
+    # --- the web server: X's webhook, the X sandbox's chat page, the console ---------------------------
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    public_url: str | None = None  # how X (or the sandbox) reaches us; default http://HOST:PORT
+    webhook_max_body_bytes: int = Field(1 << 20, ge=1024)
+
+    # --- X: with no credentials, the bundled X sandbox stands in for it -------------------------------
+    x_consumer_key: SecretStr | None = None
+    x_consumer_secret: SecretStr | None = None  # also signs webhook deliveries and answers CRC checks
+    x_access_token: SecretStr | None = None
+    x_access_token_secret: SecretStr | None = None
+    x_oauth2_user_token: SecretStr | None = None  # instead of the four OAuth 1.0a keys
+    x_api_base_url: str | None = None  # default: X itself (tweepy's host), or the sandbox
+    x_user_id: str | None = Field(None, pattern=r"^[0-9]{1,19}$")  # the shop's account; default: asked of X
+    x_send_budget: str | None = None  # e.g. "15/15m,1440/24h"; default by plan, see above
+    x_read_budget: str | None = None
+    x_receive: Literal["webhook", "polling", "both"] = "both"
+    x_poll_interval_seconds: float = Field(60.0, gt=0)
+    x_first_backfill_hours: float = Field(24.0, ge=0, le=720)
+    x_timeout_seconds: float = Field(10.0, gt=0, le=120)
+
+    @field_validator("x_send_budget", "x_read_budget")
+    @classmethod
+    def _budget_is_readable(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_windows(value)
+        return value
+
+    def x_credentials(self) -> XCredentials | None:
+        """The X account's credentials, or None to run against the X sandbox."""
+
+        def secret(value: SecretStr | None) -> str | None:
+            return value.get_secret_value() if value is not None else None
+
+        if self.x_oauth2_user_token is None and self.x_access_token is None:
+            return None
+        return XCredentials(
+            consumer_key=secret(self.x_consumer_key), consumer_secret=secret(self.x_consumer_secret),
+            access_token=secret(self.x_access_token), access_token_secret=secret(self.x_access_token_secret),
+            oauth2_user_token=secret(self.x_oauth2_user_token),
+        )  # fmt: skip
+
+    @property
+    def uses_x_sandbox(self) -> bool:
+        return self.x_credentials() is None
+
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     def default_ledger_path(self) -> Path | None:
         if self.sandbox_ledger is not None:

@@ -8,7 +8,7 @@ shop's time zone, because lateness is counted in whole days against a promised d
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -124,3 +124,13 @@ class SentMessage:
     text: str
     idempotency_key: str
     meta: dict[str, str] = field(default_factory=dict)
+    rate_limit: RateLimit | None = None  # what the channel's rate-limit headers said after this send
+
+
+@dataclass(frozen=True, kw_only=True)
+class RateLimit:
+    """A provider's own count of what is left, from its response headers (X: ``x-rate-limit-*``)."""
+
+    limit: int
+    remaining: int
+    reset_at: datetime  # aware UTC: when ``remaining`` goes back to ``limit``

@@ -7,7 +7,7 @@ must return the first result and change nothing, so the outbox can retry after a
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
@@ -60,5 +60,19 @@ class LoyaltyService(Protocol):
 
 class DirectMessageChannel(Protocol):
     async def send(self, *, recipient_id: str, text: str, idempotency_key: str) -> SentMessage:
-        """Deliver one DM. A second call with the same key must not deliver it again."""
+        """Deliver one DM. A second call with the same key must not deliver it again.
+
+        A channel whose provider has no idempotency keys (X) raises OutcomeUnknownError when it cannot
+        tell whether the DM went out; the caller settles that with ``find_sent`` before sending again.
+        """
+        ...
+
+    async def find_sent(
+        self, *, recipient_id: str, text: str, since: datetime, exclude: frozenset[str] = frozenset()
+    ) -> SentMessage | None:
+        """The DM with this text sent to ``recipient_id`` at or after ``since``, if one went out.
+
+        ``exclude`` lists message ids already accounted for, so the same words sent twice on purpose
+        are not mistaken for each other.
+        """
         ...

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from bot.app import App, build_app
 from bot.runtime.inbox import NewEvent
+from bot.runtime.send_budget import SendBudget
 from bot.settings import Settings
 from bot.storage.tables import Command, Conversation, Escalation, InboundEvent, Message
 from integrations.models import SentMessage
@@ -94,8 +95,16 @@ class Bot:
         return self.rows(InboundEvent, **where)
 
 
-def make_bot(tmp_path: Path, *, database_url: str | None = None, customize: Any = None, **settings: Any) -> Bot:
-    clock = MovableClock()
+def make_bot(
+    tmp_path: Path,
+    *,
+    database_url: str | None = None,
+    customize: Any = None,
+    send_budget: SendBudget | None = None,
+    clock: MovableClock | None = None,
+    **settings: Any,
+) -> Bot:
+    clock = clock or MovableClock()
     bot: Bot
     delivered: list[SentMessage] = []
     trace: list[dict[str, Any]] = []
@@ -110,6 +119,7 @@ def make_bot(tmp_path: Path, *, database_url: str | None = None, customize: Any 
         trace=trace.append,
         on_delivered=delivered.append,
         customize=customize,
+        send_budget=send_budget,
     )
     bot = Bot(app=app, clock=clock, delivered=delivered, trace=trace)
     return bot

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from bot.conversation import JSON, CommandSpec, ConversationSnapshot, Decision, Event, OutgoingMessage
+from bot.conversation import JSON, CommandSpec, ConversationSnapshot, Decision, Event, OutgoingMessage, Urgency
 from bot.core.reading import Reader, Reading, alternative_from, needs_dispatch
+from bot.core.splitting import split_message
 from bot.policy import expires_on
 from bot.texts import TextBook, format_date, format_money
 from flows.compiler import CompiledFlow
@@ -44,9 +45,27 @@ class _Turn:
         return f"c{self.snapshot.conversation_id}:r{self.revision}:{kind}"
 
 
+# X's limit for one DM's text (reference/x-dm-api.md §1.4).
+MAX_DM_LENGTH = 10_000
+
+# Events that are the bot speaking on its own rather than answering what the customer said.
+_UNPROMPTED = frozenset({"timeout"})
+
+
+def _urgency(turn: _Turn, message: OutgoingMessage) -> int:
+    if turn.escalation is not None:
+        return Urgency.HANDOVER
+    if message.author == "agent" or turn.snapshot.revision == 0:
+        return Urgency.FIRST_ANSWER
+    if turn.event.kind in _UNPROMPTED:
+        return Urgency.FOLLOW_UP
+    return Urgency.ANSWER
+
+
 class DecisionCore:
-    def __init__(self, flow: CompiledFlow) -> None:
+    def __init__(self, flow: CompiledFlow, *, max_message_length: int = MAX_DM_LENGTH) -> None:
         self.flow = flow
+        self.max_message_length = max_message_length
         self.document = flow.document
         self.reader = Reader(flow.document)
         self.texts = TextBook(flow.document)
@@ -100,6 +119,12 @@ class DecisionCore:
             # One bot turn is one DM: X counts every send against a small budget.
             text = "\n\n".join(turn.texts)
             turn.outgoing.insert(0, OutgoingMessage(author="bot", text=text, language=turn.language))
+        # X holds one DM to a limited length: a longer text goes out as several, in order.
+        turn.outgoing[:] = [
+            OutgoingMessage(author=message.author, text=part, language=message.language)
+            for message in turn.outgoing
+            for part in split_message(message.text, self.max_message_length)
+        ]
         for position, message in enumerate(turn.outgoing):
             turn.commands.insert(
                 position,
@@ -111,6 +136,7 @@ class DecisionCore:
                         "author": message.author,
                     },
                     idempotency_key=turn.key(f"send{position}"),
+                    priority=_urgency(turn, message),
                 ),
             )
         if turn.escalation is not None:

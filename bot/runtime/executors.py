@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import Engine, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bot.storage.tables import COMPENSATIONS, ESCALATIONS
-from integrations.models import DispatchKind, Order, Shipment
+from bot.storage.tables import COMPENSATIONS, ESCALATIONS, MESSAGES
+from integrations.models import DispatchKind, Order, RateLimit, Shipment
 from integrations.protocols import DirectMessageChannel, LoyaltyService, OrderSystem, TrackingService
 
 # Which failure event a command reports when it gives up, so the flow can hand over honestly.
@@ -45,6 +45,7 @@ class Outcome:
     event_kind: str | None = None
     event_payload: dict[str, Any] | None = None
     issued_compensation_key: str | None = None  # marked issued in the same commit as the command
+    rate_limit: RateLimit | None = None  # what the channel said is left of its rate limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,7 @@ class CommandRun:
     idempotency_key: str
     attempts: int = 0  # how many times it ran before this one
     created_at: datetime | None = None
+    uncertain_since: datetime | None = None  # an earlier attempt began then and its outcome is unknown
 
 
 class Executors:
@@ -102,11 +104,30 @@ class Executors:
         return outcome
 
     async def _send_reply(self, command: CommandRun, now: datetime) -> Outcome:
-        sent = await self._services.channel.send(
-            recipient_id=command.payload["recipient_id"], text=command.payload["text"],
-            idempotency_key=command.idempotency_key,
-        )  # fmt: skip
-        return Outcome(result={"message_id": sent.message_id})
+        recipient, text = command.payload["recipient_id"], command.payload["text"]
+        channel = self._services.channel
+        if command.uncertain_since is not None:
+            # An earlier attempt may have gone out (timeout after the request left, crash mid-send):
+            # look for it first, so the customer never gets the same DM twice.
+            found = await channel.find_sent(
+                recipient_id=recipient, text=text, since=command.uncertain_since,
+                exclude=self._delivered_ids(command.conversation_id),
+            )  # fmt: skip
+            if found is not None:
+                return Outcome(result={"message_id": found.message_id, "reconciled": True}, rate_limit=None)
+        sent = await channel.send(recipient_id=recipient, text=text, idempotency_key=command.idempotency_key)
+        return Outcome(result={"message_id": sent.message_id}, rate_limit=sent.rate_limit)
+
+    def _delivered_ids(self, conversation_id: int) -> frozenset[str]:
+        """The channel ids of this conversation's DMs already accounted for by other sends."""
+        with self._engine.connect() as connection:
+            return frozenset(
+                connection.execute(
+                    select(MESSAGES.c.external_id).where(
+                        MESSAGES.c.conversation_id == conversation_id, MESSAGES.c.external_id.is_not(None)
+                    )
+                ).scalars()
+            )
 
     async def _lookup_order(self, command: CommandRun, now: datetime) -> Outcome:
         number = command.payload["order_number"]

@@ -23,7 +23,14 @@ from bot.runtime.executors import FAILURE_EVENTS, CommandRun, Executors, Outcome
 from bot.runtime.trace import Trace
 from bot.storage.bulk import BulkWriter
 from bot.storage.tables import COMMANDS, ESCALATIONS
-from integrations.errors import PermanentIntegrationError, RetryableIntegrationError
+from bot.runtime.send_budget import SendBudget
+from integrations.errors import (
+    OutcomeUnknownError,
+    PermanentIntegrationError,
+    RateLimitedError,
+    RetryableIntegrationError,
+)
+from integrations.models import RateLimit
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +46,11 @@ class Outbox:
         keep_sending_for: timedelta = timedelta(hours=24),
         lease: timedelta = timedelta(seconds=60),
         trace: Trace | None = None,
+        send_budget: SendBudget | None = None,
     ) -> None:
         self._engine = engine
+        self._budget = send_budget
+        self._round_attempt = 0  # the last budget attempt claimed by the round under way
         self._executors = executors
         self._clock = clock
         self._max_attempts = max_attempts
@@ -89,16 +99,14 @@ class Outbox:
         """
         due = or_(COMMANDS.c.status == "pending", COMMANDS.c.status == "running") & (COMMANDS.c.not_before <= now)
         with self._engine.begin() as connection:
-            query = (
-                select(COMMANDS.c.id, COMMANDS.c.conversation_id, COMMANDS.c.kind, COMMANDS.c.payload,
-                       COMMANDS.c.idempotency_key, COMMANDS.c.attempts, COMMANDS.c.created_at)
-                .where(due)
-                .order_by(COMMANDS.c.id)
-                .limit(limit)
-            )  # fmt: skip
+            query = select(*_RUN_COLUMNS).where(due).order_by(COMMANDS.c.id).limit(limit)
+            if self._budget is not None:
+                query = query.where(COMMANDS.c.kind != "send_reply")
             if connection.dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
-            rows = connection.execute(query).all()
+            rows = list(connection.execute(query).all())
+            if self._budget is not None:
+                rows += self._claim_budgeted_replies(connection, now, limit)
             if not rows:
                 return []
             conversations = {row.conversation_id for row in rows}
@@ -117,7 +125,8 @@ class Outbox:
             due_ids = {row.id for row in rows}
             runs = [
                 CommandRun(id=row.id, conversation_id=row.conversation_id, kind=row.kind, payload=row.payload,
-                           idempotency_key=row.idempotency_key, attempts=row.attempts, created_at=row.created_at)
+                           idempotency_key=row.idempotency_key, attempts=row.attempts, created_at=row.created_at,
+                           uncertain_since=row.uncertain_since)
                 for row in rows
                 # A reply waits while an earlier reply of its conversation waits for a retry.
                 if row.kind != "send_reply" or first_reply.get(row.conversation_id) in due_ids
@@ -128,7 +137,46 @@ class Outbox:
                     .where(COMMANDS.c.id.in_([run.id for run in runs]))
                     .values(status="running", not_before=now + self._lease)
                 )
+                # Until this attempt's answer is written down, whether the DM went out is unknown.
+                sends = [run.id for run in runs if run.kind == "send_reply" and run.uncertain_since is None]
+                if sends:
+                    connection.execute(update(COMMANDS).where(COMMANDS.c.id.in_(sends)).values(uncertain_since=now))
         return runs
+
+    def _claim_budgeted_replies(self, connection: Connection, now: datetime, limit: int) -> list[Any]:
+        """The replies the send budget allows now: each conversation's next reply, most urgent first.
+
+        A conversation's replies keep their order, so only its oldest unsent reply is a candidate; it
+        goes with the urgency of the most urgent reply waiting behind it. Each one taken is counted
+        against the budget in this transaction, before it is sent.
+        """
+        assert self._budget is not None
+        room = min(limit, self._budget.available(connection, now))
+        if room <= 0:
+            return []
+        waiting = (
+            select(
+                COMMANDS.c.conversation_id,
+                func.min(COMMANDS.c.id).label("head"),
+                func.min(COMMANDS.c.priority).label("urgency"),
+            )
+            .where(COMMANDS.c.kind == "send_reply", COMMANDS.c.status.in_(("pending", "running")))
+            .group_by(COMMANDS.c.conversation_id)
+            .subquery()
+        )
+        query = (
+            select(*_RUN_COLUMNS)
+            .join(waiting, COMMANDS.c.id == waiting.c.head)
+            .where(COMMANDS.c.not_before <= now)
+            .order_by(waiting.c.urgency, COMMANDS.c.id)
+            .limit(room)
+        )
+        if connection.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True, of=COMMANDS)
+        heads = list(connection.execute(query).all())
+        granted, last_attempt = self._budget.take(connection, now, len(heads))
+        self._round_attempt = max(self._round_attempt, last_attempt)
+        return heads[:granted]
 
     async def _run_in_order(self, group: list[CommandRun], now: datetime) -> list[tuple[CommandRun, Any]]:
         done: list[tuple[CommandRun, Any]] = []
@@ -157,12 +205,14 @@ class Outbox:
         issued: list[tuple[Any, ...]] = []
         undelivered: list[CommandRun] = []
         unpaid: list[tuple[str, str]] = []
+        readings: list[RateLimit] = []
         with self._engine.begin() as connection:
             writer = self._writer(connection)
             stamp = writer.stamp(now)
             for run, outcome in finished:
                 tries = run.attempts + 1
                 status, error, result, not_before, completed = "done", None, None, stamp, stamp
+                uncertain: Any = None
                 event_kind: str | None = None
                 event_payload: dict[str, Any] | None = None
                 if isinstance(outcome, Outcome):
@@ -172,8 +222,15 @@ class Outbox:
                         issued.append((writer.json(outcome.result), stamp, outcome.issued_compensation_key))
                     if run.kind == "send_reply":
                         delivered.append((stamp, outcome.result.get("message_id"), run.idempotency_key))
+                    if outcome.rate_limit is not None:
+                        readings.append(outcome.rate_limit)
                 else:
                     error = f"{type(outcome).__name__}: {outcome}"[:1000]
+                    if isinstance(outcome, RateLimitedError):
+                        readings.append(outcome.rate_limit or _assumed_exhaustion(outcome, now))
+                    if isinstance(outcome, OutcomeUnknownError) and run.kind == "send_reply":
+                        # Settled on the next attempt by looking for the DM before sending again.
+                        uncertain = writer.stamp(run.uncertain_since or now)
                     if self._retry(run, tries, outcome, now):
                         status, completed = "pending", None
                         not_before = writer.stamp(now + _backoff(tries, outcome, persistent=run.kind in PERSISTENT))
@@ -186,7 +243,7 @@ class Outbox:
                         if run.kind == "issue_compensation":
                             # Not paid (or only partly): the row says so; the parts paid stay recorded.
                             unpaid.append(("failed", run.payload["compensation_key"]))
-                commands.append((tries, status, error, writer.json(result), not_before, completed, run.id))
+                commands.append((tries, status, error, writer.json(result), not_before, completed, uncertain, run.id))
                 if event_kind is not None:
                     events.append(
                         (f"result:{run.idempotency_key}", event_kind, "x", None, run.conversation_id,
@@ -199,9 +256,14 @@ class Outbox:
                          "event": event_kind}
                     )  # fmt: skip
             writer.update(
-                connection, "commands", ("attempts", "status", "error", "result", "not_before", "completed_at"), "id",
+                connection, "commands",
+                ("attempts", "status", "error", "result", "not_before", "completed_at", "uncertain_since"), "id",
                 commands, json_columns=frozenset({"result"}), only_if="status = 'running'",
             )  # fmt: skip
+            if readings and self._budget is not None:
+                # The tightest answer of the round counts every send the round made.
+                tightest = min(readings, key=lambda reading: (reading.remaining, -reading.reset_at.timestamp()))
+                self._budget.observe(connection, tightest, now, after_attempt=self._round_attempt)
             self._escalate_undelivered(connection, undelivered, now)
             writer.update(connection, "compensations", ("status",), "idempotency_key", unpaid)
             writer.insert(
@@ -245,11 +307,22 @@ class Outbox:
         return self._bulk
 
 
+_RUN_COLUMNS = (
+    COMMANDS.c.id, COMMANDS.c.conversation_id, COMMANDS.c.kind, COMMANDS.c.payload, COMMANDS.c.idempotency_key,
+    COMMANDS.c.attempts, COMMANDS.c.created_at, COMMANDS.c.uncertain_since,
+)  # fmt: skip
+
 INBOX_COLUMNS = ("event_id", "kind", "channel", "customer_id", "conversation_id", "payload", "received_at")
 
 
 # Commands that must reach the customer or an agent: retried for hours, not a few seconds.
 PERSISTENT = frozenset({"send_reply", "escalate"})
+
+
+def _assumed_exhaustion(error: RateLimitedError, now: datetime) -> RateLimit:
+    """A 429 without rate-limit headers: nothing more may go out until the wait it asked for is over."""
+    wait = timedelta(seconds=float(error.retry_after or 60))
+    return RateLimit(limit=0, remaining=0, reset_at=now + wait)
 
 
 def _backoff(tries: int, error: Exception, *, persistent: bool = False) -> timedelta:

@@ -10,13 +10,15 @@ conversations is what makes durable steps cheap.
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, text, update
 
-from bot.conversation import ConversationSnapshot, Decision, Event
+from bot.conversation import ConversationSnapshot, Decision, Event, Urgency
 from bot.runtime.clock import Clock
 from bot.runtime.flow_registry import FlowRegistry
 from bot.runtime.trace import Trace
@@ -63,6 +65,7 @@ class EventProcessor:
             )
             if not rows:
                 return 0
+            rows = _in_sent_order(rows)
             live = self._load_conversations(connection, rows)
             self._open_conversations(connection, rows, live, now)
             batch = _Batch(now=now)
@@ -256,8 +259,8 @@ class EventProcessor:
             connection, "commands", COMMAND_COLUMNS,
             [
                 (conversation, kind, writer.json(payload), key, "pending", 0,
-                 writer.stamp(batch.now + timedelta(seconds=delay)), None, None, now, None)
-                for conversation, kind, payload, key, delay in batch.commands
+                 writer.stamp(batch.now + timedelta(seconds=delay)), None, None, now, None, priority)
+                for conversation, kind, payload, key, delay, priority in batch.commands
             ],
             json_columns=frozenset({"payload", "result"}),
         )  # fmt: skip
@@ -272,13 +275,38 @@ class EventProcessor:
         return self._bulk
 
 
+def _in_sent_order(rows: Sequence[Any]) -> list[Any]:
+    """A customer's DMs in the order they were written, though X may deliver them out of order.
+
+    Only the places a customer's messages already hold in the batch are reshuffled among them, by X's
+    snowflake id (which grows with time) or their sent time; every other event keeps its place.
+    """
+    places: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for position, row in enumerate(rows):
+        if row["kind"] == "message" and row["conversation_id"] is None and row["customer_id"]:
+            places[(row["channel"], row["customer_id"])].append(position)
+    ordered = list(rows)
+    for positions in places.values():
+        if len(positions) > 1:
+            messages = sorted((rows[position] for position in positions), key=_written_at)
+            for position, row in zip(positions, messages, strict=True):
+                ordered[position] = row
+    return ordered
+
+
+def _written_at(row: Any) -> tuple[str, int, int]:
+    payload = row["payload"] or {}
+    message_id = str(payload.get("message_id") or "")
+    return (str(payload.get("sent_at") or ""), int(message_id) if message_id.isdigit() else 0, row["id"])
+
+
 MESSAGE_COLUMNS = (
     "conversation_id", "direction", "author", "text", "language", "event_id", "command_key", "external_id",
     "created_at", "delivered_at",
 )  # fmt: skip
 COMMAND_COLUMNS = (
     "conversation_id", "kind", "payload", "idempotency_key", "status", "attempts", "not_before", "result", "error",
-    "created_at", "completed_at",
+    "created_at", "completed_at", "priority",
 )  # fmt: skip
 
 
@@ -288,7 +316,7 @@ class _Batch:
 
     now: datetime
     messages: list[tuple[Any, ...]] = field(default_factory=list)
-    commands: list[tuple[int, str, dict[str, Any], str, int]] = field(default_factory=list)
+    commands: list[tuple[int, str, dict[str, Any], str, int, int]] = field(default_factory=list)
     outcomes: list[tuple[int, str, int | None]] = field(default_factory=list)
     _keys: set[str] = field(default_factory=set)
 
@@ -310,7 +338,8 @@ class _Batch:
             )
         for command in decision.commands:
             self.commands.append(
-                (conversation, command.kind, command.payload, command.idempotency_key, command.delay_seconds)
+                (conversation, command.kind, command.payload, command.idempotency_key, command.delay_seconds,
+                 command.priority)
             )
 
     def check_keys(self, decision: Decision) -> None:
@@ -323,5 +352,6 @@ class _Batch:
     def escalate_flow_error(self, snapshot: ConversationSnapshot, event_row: int, error: str) -> None:
         payload = {"reasons": ["flow_error"], "priority": "high", "state": snapshot.state, "detail": error[:500]}
         self.commands.append(
-            (snapshot.conversation_id, "escalate", payload, f"c{snapshot.conversation_id}:e{event_row}:flow-error", 0)
+            (snapshot.conversation_id, "escalate", payload, f"c{snapshot.conversation_id}:e{event_row}:flow-error", 0,
+             Urgency.ANSWER)
         )

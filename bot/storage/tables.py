@@ -96,6 +96,11 @@ class Command(SQLModel, table=True):
     payload: dict[str, Any] = _json()
     idempotency_key: str = Field(unique=True)
     status: str = "pending"  # pending, done, failed, cancelled (a timer the conversation moved past)
+    # Which waiting DM goes first when the send budget is short (bot.conversation.Urgency): smaller first.
+    priority: int = Field(default=2, sa_column_kwargs={"server_default": "2"})
+    # When an attempt whose outcome we never learned began (a timeout after the request left, a crash
+    # mid-send); the next attempt looks for the DM sent since then before sending again.
+    uncertain_since: datetime | None = None
     attempts: int = 0
     not_before: datetime
     result: dict[str, Any] | None = _json(nullable=True)
@@ -137,6 +142,40 @@ class Escalation(SQLModel, table=True):
     created_at: datetime
 
 
+class SendAttempt(SQLModel, table=True):
+    """One request that counts against a send budget, written when it is claimed (before it is sent)."""
+
+    __tablename__ = "send_attempts"
+    __table_args__ = (Index("ix_send_attempts_budget_at", "budget", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    budget: str
+    at: datetime
+
+
+class RateLimitReading(SQLModel, table=True):
+    """The provider's own count, from its last response's headers; it can only tighten our budget."""
+
+    __tablename__ = "rate_limit_readings"
+
+    budget: str = Field(primary_key=True)
+    limit: int
+    remaining: int
+    reset_at: datetime
+    after_attempt: int  # the reading already counts the attempts up to this SendAttempt id
+    observed_at: datetime
+
+
+class IngestCursor(SQLModel, table=True):
+    """Where a poller got to, so a restart resumes and backfills instead of starting over."""
+
+    __tablename__ = "ingest_cursors"
+
+    name: str = Field(primary_key=True)
+    state: dict[str, Any] = _json()
+    updated_at: datetime
+
+
 # The tables as SQLAlchemy Core objects, for the runtime's batched statements.
 FLOWS: Table = FlowVersion.__table__  # type: ignore[attr-defined]
 CONVERSATIONS: Table = Conversation.__table__  # type: ignore[attr-defined]
@@ -145,3 +184,6 @@ MESSAGES: Table = Message.__table__  # type: ignore[attr-defined]
 COMMANDS: Table = Command.__table__  # type: ignore[attr-defined]
 COMPENSATIONS: Table = Compensation.__table__  # type: ignore[attr-defined]
 ESCALATIONS: Table = Escalation.__table__  # type: ignore[attr-defined]
+SEND_ATTEMPTS: Table = SendAttempt.__table__  # type: ignore[attr-defined]
+RATE_LIMIT_READINGS: Table = RateLimitReading.__table__  # type: ignore[attr-defined]
+INGEST_CURSORS: Table = IngestCursor.__table__  # type: ignore[attr-defined]

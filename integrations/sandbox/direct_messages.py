@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Final
 
 from pydantic import TypeAdapter
@@ -36,6 +37,15 @@ class SandboxDirectMessages:
         self.delivered: list[SentMessage] = [
             _MESSAGES.validate_python(r["payload"]["result"]) for r in ledger.records(DM)
         ]
+
+    async def find_sent(
+        self, *, recipient_id: str, text: str, since: datetime, exclude: frozenset[str] = frozenset()
+    ) -> SentMessage | None:
+        # The sandbox always knows whether it delivered: a key it has seen is answered from the ledger.
+        for message in reversed(self.delivered):
+            if message.recipient_id == recipient_id and message.text == text and message.message_id not in exclude:
+                return message
+        return None
 
     async def send(self, *, recipient_id: str, text: str, idempotency_key: str) -> SentMessage:
         previous = previous_result(self._ledger, key=idempotency_key, kind=DM, service=SERVICE)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.runtime.executors import Executors, Services
@@ -34,6 +34,11 @@ class CountingChannel:
             raise RetryableIntegrationError("X is down", service="x")
         await asyncio.sleep(0)  # let a second worker interleave, as a network call would
         return await self.inner.send(recipient_id=recipient_id, text=text, idempotency_key=idempotency_key)
+
+    async def find_sent(
+        self, *, recipient_id: str, text: str, since: datetime, exclude: frozenset[str] = frozenset()
+    ) -> SentMessage | None:
+        return await self.inner.find_sent(recipient_id=recipient_id, text=text, since=since, exclude=exclude)
 
 
 def _counting(holder: dict[str, CountingChannel]):  # type: ignore[no-untyped-def]

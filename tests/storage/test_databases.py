@@ -9,7 +9,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
+from sqlmodel import SQLModel
 
 from bot.cli import main
 from bot.storage.database import create_database_engine, upgrade
@@ -19,7 +22,7 @@ from tests.harness import Bot, make_bot
 POSTGRES_ADMIN = os.environ.get("DMCARE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 TABLES = {
     "alembic_version", "commands", "compensations", "conversations", "escalations", "flow_versions",
-    "inbound_events", "messages",
+    "inbound_events", "messages", "send_attempts", "rate_limit_readings", "ingest_cursors",
 }  # fmt: skip
 
 
@@ -48,8 +51,22 @@ def test_sqlite_schema_is_created_in_wal_mode(tmp_path: Path) -> None:
     assert set(inspect(engine).get_table_names()) == TABLES
     with engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
-        assert connection.execute(text("select version_num from alembic_version")).scalar() == "0001"
+        assert connection.execute(text("select version_num from alembic_version")).scalar() == "0002"
     engine.dispose()
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_the_migrations_build_exactly_the_tables_the_code_uses(
+    database: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url = f"sqlite:///{tmp_path / 'm.db'}" if database == "sqlite" else request.getfixturevalue("postgres_url")
+    engine = create_database_engine(url)
+    upgrade(engine)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, SQLModel.metadata)
+    engine.dispose()
+    assert differences == []
 
 
 def test_cli_db_upgrade(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

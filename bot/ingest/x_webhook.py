@@ -1,0 +1,75 @@
+"""X's webhook: the CRC challenge, and DM deliveries written to the inbox before X gets its 200.
+
+X retries a delivery that is not answered 200 within a few seconds, so the handler only checks the
+signature, decodes and writes the inbox (duplicates dropped by event id); the conversation is stepped
+by the worker afterwards. Anything X would never send is refused with a 4xx that says why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from bot.ingest.x_messages import inbox_events
+from bot.runtime.inbox import NewEvent
+from integrations.x.events import MalformedDelivery, decode_webhook
+from integrations.x.signatures import SIGNATURE_HEADER, crc_response_token, is_signed_by
+
+_MAX_CRC_TOKEN = 512
+
+
+@dataclass(frozen=True, kw_only=True)
+class WebhookIntake:
+    consumer_secret: str
+    accept: Callable[[list[NewEvent]], int]  # writes to the inbox; returns how many were new
+    accepted: Callable[[], None] = lambda: None  # wakes the worker
+    bot_user_id: str | None = None
+    max_body_bytes: int = 1 << 20
+
+
+def x_webhook_router(intake: WebhookIntake, *, path: str = "/webhooks/x") -> APIRouter:
+    router = APIRouter()
+
+    @router.get(path)
+    async def crc_challenge(request: Request) -> JSONResponse:
+        token = request.query_params.get("crc_token")
+        if not token or len(token) > _MAX_CRC_TOKEN:
+            return _problem(400, "a CRC check needs a crc_token query parameter")
+        return JSONResponse({"response_token": crc_response_token(intake.consumer_secret, token)})
+
+    @router.post(path)
+    async def delivery(request: Request) -> JSONResponse:
+        declared = request.headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > intake.max_body_bytes):
+            return _problem(413, f"a delivery is at most {intake.max_body_bytes} bytes")
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > intake.max_body_bytes:
+                return _problem(413, f"a delivery is at most {intake.max_body_bytes} bytes")
+        raw = bytes(body)
+        # Checked before the body is even parsed: an unsigned request gets no work out of us.
+        if not is_signed_by(intake.consumer_secret, raw, request.headers.get(SIGNATURE_HEADER)):
+            return _problem(401, f"missing or wrong {SIGNATURE_HEADER}")
+        try:
+            decoded = decode_webhook(raw, bot_user_id=intake.bot_user_id)
+        except MalformedDelivery as error:
+            return _problem(400, str(error))
+        events = inbox_events(decoded.messages)
+        new = await run_in_threadpool(intake.accept, events) if events else 0
+        if new:
+            intake.accepted()
+        return JSONResponse(
+            {"received": len(events), "new": new, "duplicates": len(events) - new, "echoes": decoded.echoes,
+             "ignored": decoded.ignored}
+        )  # fmt: skip
+
+    return router
+
+
+def _problem(status: int, detail: str) -> JSONResponse:
+    return JSONResponse({"status": status, "detail": detail}, status_code=status)

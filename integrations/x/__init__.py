@@ -1,0 +1,1 @@
+"""X (Twitter) direct messages: the tweepy client, the webhook codec, the poller and the X sandbox."""
