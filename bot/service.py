@@ -13,8 +13,11 @@ Keeping the worker off the server's event loop is what lets a busy batch never d
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -87,6 +90,21 @@ class Worker:
             await self.channel.aclose()  # its HTTP session belongs to this loop
 
 
+class _Server(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        # uvicorn re-raises SIGINT/SIGTERM once it has stopped, which would end the process before the
+        # worker finishes its round and the database is closed; stop the server and return instead.
+        loop = asyncio.get_running_loop()
+        for received in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(received, self.handle_exit, received, None)
+        try:
+            yield
+        finally:
+            for received in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(received)
+
+
 @dataclass
 class Service:
     settings: Settings
@@ -96,13 +114,24 @@ class Service:
     sandbox: XSandbox | None
 
     async def serve(self) -> None:
-        server = uvicorn.Server(
+        server = _Server(
             uvicorn.Config(self.web, host=self.settings.host, port=self.settings.port, log_level="warning",
                            access_log=False)
         )  # fmt: skip
-        self.worker.start()
+        serving = asyncio.create_task(server.serve())
         try:
-            await server.serve()
+            while not server.started:
+                if serving.done():
+                    serving.result()  # start-up failed (port taken, ...): raise its error
+                    return
+                await asyncio.sleep(0.02)
+            if self.sandbox is not None and self.sandbox.config.webhook_url is not None:
+                # As X does when a webhook is registered: challenge it before delivering anything.
+                if not await self.sandbox.check_webhook():
+                    log.error("the X sandbox's CRC check of %s failed", self.sandbox.config.webhook_url)
+            # The worker starts once the server answers: its poller and sends may talk to this very server.
+            self.worker.start()
+            await serving
         finally:
             await self.close()
 
@@ -186,12 +215,16 @@ def _x_sandbox(settings: Settings, clock: Clock) -> XSandbox:
         consumer_secret=SANDBOX_CONSUMER_SECRET,
         customers=customers,
         # The sandbox plays X with the same budget the bot keeps to.
-        send_windows=tuple(RateWindow(limit=w.limit, seconds=int(w.length.total_seconds())) for w in send_windows(settings)),
-        read_windows=tuple(RateWindow(limit=w.limit, seconds=int(w.length.total_seconds())) for w in read_windows(settings)),
+        send_windows=_sandbox_windows(send_windows(settings)),
+        read_windows=_sandbox_windows(read_windows(settings)),
         webhook_url=settings.base_url() + WEBHOOK_PATH if settings.x_receive != "polling" else None,
         journal=Path(str(ledger) + ".x.jsonl") if ledger is not None else None,
     )
     return XSandbox(config=config, clock=clock.now)
+
+
+def _sandbox_windows(windows: tuple[Window, ...]) -> tuple[RateWindow, ...]:
+    return tuple(RateWindow(limit=window.limit, seconds=int(window.length.total_seconds())) for window in windows)
 
 
 async def _ask_who_we_are(credentials: XCredentials, base_url: str, settings: Settings) -> str:

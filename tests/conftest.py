@@ -6,6 +6,9 @@ import pytest
 
 from tests.harness import Bot, make_bot
 
+# The ``browser`` fixture: a real headless Chromium.
+pytest_plugins = ["tests.browser"]
+
 
 @pytest.fixture
 def bot(tmp_path: Path) -> Bot:

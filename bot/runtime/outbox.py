@@ -20,10 +20,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.runtime.clock import Clock
 from bot.runtime.executors import FAILURE_EVENTS, CommandRun, Executors, Outcome
+from bot.runtime.send_budget import SendBudget
 from bot.runtime.trace import Trace
 from bot.storage.bulk import BulkWriter
 from bot.storage.tables import COMMANDS, ESCALATIONS
-from bot.runtime.send_budget import SendBudget
 from integrations.errors import (
     OutcomeUnknownError,
     PermanentIntegrationError,

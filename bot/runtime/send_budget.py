@@ -76,9 +76,7 @@ class SendBudget:
         ).scalar_one()
         # Attempts older than the longest window can never count again.
         connection.execute(
-            delete(SEND_ATTEMPTS).where(
-                SEND_ATTEMPTS.c.budget == self.name, SEND_ATTEMPTS.c.at <= now - self._longest
-            )
+            delete(SEND_ATTEMPTS).where(SEND_ATTEMPTS.c.budget == self.name, SEND_ATTEMPTS.c.at <= now - self._longest)
         )
         return granted, int(last)
 

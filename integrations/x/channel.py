@@ -8,11 +8,13 @@ dares to send again.
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from datetime import datetime, timedelta
 from typing import Final
 
+from integrations.errors import PermanentIntegrationError
 from integrations.models import SentMessage
-from integrations.x.client import XApi
+from integrations.x.client import SERVICE, XApi
 from integrations.x.events import decode_dm_event
 
 # X's clock and ours differ a little; a DM created a moment "before" our attempt is still ours.
@@ -24,18 +26,34 @@ _LINK = re.compile(r"https?://\S+")
 
 
 class XDirectMessages:
-    """DirectMessageChannel over the X API v2 (tweepy), for the real X or the X sandbox."""
+    """DirectMessageChannel over the X API v2 (tweepy), for the real X or the X sandbox.
 
-    def __init__(self, *, api: XApi, bot_user_id: str) -> None:
+    X takes no idempotency key. Within the process a key already sent is answered from memory; after
+    a restart the runtime settles an uncertain send with ``find_sent`` before sending it again.
+    """
+
+    def __init__(self, *, api: XApi, bot_user_id: str, remember: int = 10_000) -> None:
         self._api = api
         self.bot_user_id = bot_user_id
+        self._sent: OrderedDict[str, SentMessage] = OrderedDict()
+        self._remember = remember
 
     async def send(self, *, recipient_id: str, text: str, idempotency_key: str) -> SentMessage:
+        earlier = self._sent.get(idempotency_key)
+        if earlier is not None:
+            return earlier
+        if not text.strip():
+            # X answers 400 to an empty DM; refusing here spends none of the send budget.
+            raise PermanentIntegrationError("a DM needs text", service=SERVICE)
         sent = await self._api.send_dm(participant_id=recipient_id, text=text)
-        return SentMessage(
+        message = SentMessage(
             message_id=sent.event_id, recipient_id=recipient_id, text=text, idempotency_key=idempotency_key,
             rate_limit=sent.rate_limit,
         )  # fmt: skip
+        self._sent[idempotency_key] = message
+        if len(self._sent) > self._remember:
+            self._sent.popitem(last=False)
+        return message
 
     async def find_sent(
         self, *, recipient_id: str, text: str, since: datetime, exclude: frozenset[str] = frozenset()
@@ -45,8 +63,8 @@ class XDirectMessages:
         for _ in range(_MAX_PAGES):
             page = await self._api.dm_events(participant_id=recipient_id, pagination_token=token)
             for position, raw in enumerate(page.events):  # newest first
-                created = raw.get("created_at")
-                if isinstance(created, str) and _parse_time(created) < since - _CLOCK_SLACK:
+                created = _parse_time(raw.get("created_at"))
+                if created is not None and created < since - _CLOCK_SLACK:
                     return None
                 # The bot's own events are what decode_dm_event drops, so decode without a bot id.
                 event = decode_dm_event(raw, path=f"data[{position}]")
@@ -70,5 +88,10 @@ def _comparable(text: str) -> str:
     return " ".join(_LINK.sub("<link>", text).split())
 
 
-def _parse_time(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+def _parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None

@@ -174,7 +174,7 @@ class XApi:
             ),
         )
         if not isinstance(body, dict):
-            raise RetryableIntegrationError("a DM lookup answered with something that is not an object", service=SERVICE)
+            raise RetryableIntegrationError("a DM lookup answered with something not an object", service=SERVICE)
         events = body.get("data") or []
         meta = body.get("meta") or {}
         includes = body.get("includes") or {}

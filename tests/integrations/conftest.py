@@ -8,7 +8,7 @@ identifiers it knows, and a way to count the effects the outside world has seen.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -21,6 +21,10 @@ from integrations.protocols import DirectMessageChannel, LoyaltyService, OrderSy
 from integrations.sandbox import build_sandbox
 from integrations.sandbox.loyalty import COUPON, POINTS
 from integrations.sandbox.orders import DISPATCH, REFUND
+from integrations.x.channel import XDirectMessages
+from integrations.x.client import XApi, XCredentials
+from integrations.x.sandbox import SandboxCustomer, XSandbox, XSandboxConfig
+from tests.integrations.x.sandbox.server import serve
 
 TODAY = date(2026, 3, 10)
 
@@ -80,7 +84,7 @@ class ChannelUnderTest:
 ORDER_SYSTEMS = ["sandbox_orders"]
 TRACKING_SERVICES = ["sandbox_tracking"]
 LOYALTY_SERVICES = ["sandbox_loyalty"]
-DM_CHANNELS = ["sandbox_channel"]
+DM_CHANNELS = ["sandbox_channel", "x_channel"]
 
 
 @pytest.fixture
@@ -159,7 +163,32 @@ def sandbox_loyalty(contract_shop_file: Path) -> LoyaltyUnderTest:
 @pytest.fixture
 def sandbox_channel(contract_shop_file: Path) -> ChannelUnderTest:
     received: list[SentMessage] = []
-    sandbox = build_sandbox(
-        data_path=contract_shop_file, ledger_path=None, today=TODAY, on_delivered=received.append
-    )
+    sandbox = build_sandbox(data_path=contract_shop_file, ledger_path=None, today=TODAY, on_delivered=received.append)
     return ChannelUnderTest(channel=sandbox.channel, recipient_id="1700000001", deliveries=lambda: received)
+
+
+# -- X, through tweepy over real HTTP, against the X sandbox ---------------------------------------------
+
+
+@pytest.fixture
+async def x_channel() -> AsyncIterator[ChannelUnderTest]:
+    customer = SandboxCustomer(user_id="1700000001", handle="contract_ada", name="Ada")
+    x = XSandbox(config=XSandboxConfig(customers=(customer,)))
+    async with serve(x.app) as base_url:
+        api = XApi(credentials=XCredentials(oauth2_user_token="contract"), base_url=base_url)
+        channel = XDirectMessages(api=api, bot_user_id=x.config.bot_user_id)
+
+        def deliveries() -> list[SentMessage]:
+            return [
+                SentMessage(
+                    message_id=event["id"], recipient_id=customer.user_id, text=event["text"], idempotency_key=""
+                )
+                for event in x.events()
+                if event["sender_id"] == x.config.bot_user_id
+            ]
+
+        try:
+            yield ChannelUnderTest(channel=channel, recipient_id=customer.user_id, deliveries=deliveries)
+        finally:
+            await api.aclose()
+            await x.aclose()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -34,9 +34,7 @@ class TestOrderSystem:
         assert order.shipments, "the order's parcels are needed to track it"
 
     @pytest.mark.parametrize("typed", ["#{n}", " {n} ", "# {n}"])
-    async def test_finds_an_order_as_customers_type_it(
-        self, order_system: OrdersUnderTest, typed: str
-    ) -> None:
+    async def test_finds_an_order_as_customers_type_it(self, order_system: OrdersUnderTest, typed: str) -> None:
         order = await order_system.system.find_order(typed.format(n=order_system.order_number))
 
         assert order is not None
@@ -57,9 +55,7 @@ class TestOrderSystem:
         assert first.amount == Decimal("10.00")
         assert order_system.effects() == 1
 
-    async def test_refunds_with_different_keys_are_different_refunds(
-        self, order_system: OrdersUnderTest
-    ) -> None:
+    async def test_refunds_with_different_keys_are_different_refunds(self, order_system: OrdersUnderTest) -> None:
         first = await order_system.system.refund(
             order_number=order_system.order_number, amount=Decimal("1.00"), idempotency_key="refund-a"
         )
@@ -179,9 +175,7 @@ class TestLoyaltyService:
         assert first.points == 200
         assert loyalty_service.effects() == 1
 
-    async def test_awards_with_different_keys_are_different_awards(
-        self, loyalty_service: LoyaltyUnderTest
-    ) -> None:
+    async def test_awards_with_different_keys_are_different_awards(self, loyalty_service: LoyaltyUnderTest) -> None:
         first = await loyalty_service.service.award_points(
             customer_id=loyalty_service.customer_id, points=50, reason="a", idempotency_key="pts-a"
         )
@@ -219,9 +213,7 @@ class TestLoyaltyService:
         assert (first.percent_off, first.expires_on) == (15, expires)
         assert loyalty_service.effects() == 1
 
-    async def test_coupons_with_different_keys_have_different_codes(
-        self, loyalty_service: LoyaltyUnderTest
-    ) -> None:
+    async def test_coupons_with_different_keys_have_different_codes(self, loyalty_service: LoyaltyUnderTest) -> None:
         codes = {
             (
                 await loyalty_service.service.create_coupon(
@@ -272,6 +264,8 @@ class TestLoyaltyService:
 
 @pytest.mark.parametrize("dm_channel", DM_CHANNELS, indirect=True)
 class TestDirectMessageChannel:
+    """What recipients see is compared by (message id, recipient, text): the outside world's view."""
+
     async def test_send_delivers_the_text_to_the_recipient(self, dm_channel: ChannelUnderTest) -> None:
         sent = await dm_channel.channel.send(
             recipient_id=dm_channel.recipient_id, text="Sorry, your parcel is late.", idempotency_key="dm-1"
@@ -282,33 +276,52 @@ class TestDirectMessageChannel:
             "Sorry, your parcel is late.",
             "dm-1",
         )
-        assert dm_channel.deliveries() == [sent]
+        assert seen(dm_channel) == [(sent.message_id, dm_channel.recipient_id, "Sorry, your parcel is late.")]
 
     async def test_send_twice_with_one_key_delivers_once(self, dm_channel: ChannelUnderTest) -> None:
-        first = await dm_channel.channel.send(
-            recipient_id=dm_channel.recipient_id, text="Hi", idempotency_key="k"
-        )
-        again = await dm_channel.channel.send(
-            recipient_id=dm_channel.recipient_id, text="Hi", idempotency_key="k"
-        )
+        first = await dm_channel.channel.send(recipient_id=dm_channel.recipient_id, text="Hi", idempotency_key="k")
+        again = await dm_channel.channel.send(recipient_id=dm_channel.recipient_id, text="Hi", idempotency_key="k")
 
         assert again == first
-        assert len(dm_channel.deliveries()) == 1
+        assert len(seen(dm_channel)) == 1
 
     async def test_sends_with_different_keys_deliver_each(self, dm_channel: ChannelUnderTest) -> None:
-        first = await dm_channel.channel.send(
-            recipient_id=dm_channel.recipient_id, text="1", idempotency_key="a"
-        )
-        second = await dm_channel.channel.send(
-            recipient_id=dm_channel.recipient_id, text="2", idempotency_key="b"
-        )
+        first = await dm_channel.channel.send(recipient_id=dm_channel.recipient_id, text="1", idempotency_key="a")
+        second = await dm_channel.channel.send(recipient_id=dm_channel.recipient_id, text="2", idempotency_key="b")
 
         assert first.message_id != second.message_id
-        assert [m.text for m in dm_channel.deliveries()] == ["1", "2"]
+        assert [text for _, _, text in seen(dm_channel)] == ["1", "2"]
 
     async def test_empty_text_is_rejected(self, dm_channel: ChannelUnderTest) -> None:
         with pytest.raises(PermanentIntegrationError):
-            await dm_channel.channel.send(
-                recipient_id=dm_channel.recipient_id, text="  ", idempotency_key="e"
+            await dm_channel.channel.send(recipient_id=dm_channel.recipient_id, text="  ", idempotency_key="e")
+        assert seen(dm_channel) == []
+
+    async def test_a_sent_dm_can_be_found_by_its_words(self, dm_channel: ChannelUnderTest) -> None:
+        since = datetime(2020, 1, 1, tzinfo=UTC)
+        sent = await dm_channel.channel.send(
+            recipient_id=dm_channel.recipient_id, text="Your reship is on its way.", idempotency_key="f"
+        )
+        found = await dm_channel.channel.find_sent(
+            recipient_id=dm_channel.recipient_id, text="Your reship is on its way.", since=since
+        )
+        assert found is not None and found.message_id == sent.message_id
+
+    async def test_a_dm_never_sent_is_not_found(self, dm_channel: ChannelUnderTest) -> None:
+        since = datetime(2020, 1, 1, tzinfo=UTC)
+        sent = await dm_channel.channel.send(recipient_id=dm_channel.recipient_id, text="one", idempotency_key="g")
+        assert (
+            await dm_channel.channel.find_sent(recipient_id=dm_channel.recipient_id, text="another", since=since)
+            is None
+        )
+        # A DM already accounted for is not mistaken for a second one with the same words.
+        assert (
+            await dm_channel.channel.find_sent(
+                recipient_id=dm_channel.recipient_id, text="one", since=since, exclude=frozenset({sent.message_id})
             )
-        assert dm_channel.deliveries() == []
+            is None
+        )
+
+
+def seen(harness: ChannelUnderTest) -> list[tuple[str, str, str]]:
+    return [(message.message_id, message.recipient_id, message.text) for message in harness.deliveries()]

@@ -62,7 +62,8 @@ async def test_a_backlog_never_exceeds_the_budget_and_loses_nothing(tmp_path: Pa
     clock = MovableClock()
     moments: list[datetime] = []
     bot = make_bot(tmp_path, send_budget=budget("3/15m,7/2h"), clock=clock)
-    bot.app.sandbox.channel._on_delivered = lambda message: (bot.delivered.append(message), moments.append(clock.now()))  # type: ignore[assignment]  # noqa: E501, SLF001
+    channel = bot.app.sandbox.channel
+    channel._on_delivered = lambda message: (bot.delivered.append(message), moments.append(clock.now()))  # type: ignore[assignment]
     customers = [f"99000{n:05d}" for n in range(12)]
     for customer in customers:
         await bot.send(customer, "hi, my parcel is late")
