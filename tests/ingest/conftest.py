@@ -4,7 +4,7 @@ sending through tweepy's real HTTP path; the sandbox and the bot share one movab
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,12 @@ class XWorld:
     webhook_url: str
     api: XApi
     channel: XDirectMessages
+    rebuild: Callable[[], Bot]
+
+    def restart(self) -> None:
+        """The bot process stops and starts again on the same database; X (the sandbox) stays up."""
+        self.bot.app.close()
+        self.bot = self.rebuild()
 
     @property
     def bot_user_id(self) -> str:
@@ -107,17 +113,20 @@ async def x_world(
             def use_x(services: Services, _: SandboxServices) -> Services:
                 return replace(services, channel=channel)
 
-            bot = make_bot(
-                tmp_path, clock=clock, customize=use_x,
-                send_budget=SendBudget(name="x.dm_send", windows=parse_windows(budget)),
-            )  # fmt: skip
-            holder["bot"] = bot
-            try:
-                yield XWorld(
-                    bot=bot, sandbox=sandbox, sandbox_url=sandbox_url, webhook_url=f"{web_url}/webhooks/x",
-                    api=api, channel=channel,
+            def build() -> Bot:
+                holder["bot"] = make_bot(
+                    tmp_path, clock=clock, customize=use_x,
+                    send_budget=SendBudget(name="x.dm_send", windows=parse_windows(budget)),
                 )  # fmt: skip
+                return holder["bot"]
+
+            world = XWorld(
+                bot=build(), sandbox=sandbox, sandbox_url=sandbox_url, webhook_url=f"{web_url}/webhooks/x",
+                api=api, channel=channel, rebuild=build,
+            )  # fmt: skip
+            try:
+                yield world
             finally:
                 await api.aclose()
                 await sandbox.aclose()
-                bot.app.close()
+                world.bot.app.close()

@@ -103,3 +103,18 @@ async def test_a_timed_out_send_that_x_never_created_is_sent(tmp_path: Path) -> 
         await world.bot.wait(minutes=2)
         await world.settle()
         assert len(world.bot_dms_to(LIAM)) == 1
+
+
+async def test_dms_queued_under_the_budget_go_out_after_a_restart_once_each(tmp_path: Path) -> None:
+    async with x_world(tmp_path, budget="1/15m") as world:
+        for customer in (LIAM, SOFIA, NOAH):
+            await world.sandbox.customer_sends(customer, "my parcel is late")
+        await world.settle()
+        assert [len(world.bot_dms_to(customer)) for customer in (LIAM, SOFIA, NOAH)] == [1, 0, 0]
+        world.restart()
+        await world.settle()
+        assert len(world.bot_dms_to(SOFIA)) == 0  # the restart did not refill the budget
+        for _ in range(2):
+            await world.bot.wait(minutes=15)
+            await world.settle()
+        assert [len(world.bot_dms_to(customer)) for customer in (LIAM, SOFIA, NOAH)] == [1, 1, 1]
