@@ -3,55 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from bot.runtime.executors import Executors, Services
 from bot.runtime.inbox import NewEvent
 from bot.runtime.outbox import Outbox
-from integrations.errors import RetryableIntegrationError
-from integrations.models import SentMessage
-from integrations.protocols import DirectMessageChannel
-from integrations.sandbox import SandboxServices
 from tests.harness import Bot, make_bot
+from tests.runtime.channels import ScriptedChannel, scripted
 
 LIAM = "1500000002"
 
 
-@dataclass
-class CountingChannel:
-    """A DM channel that counts every send it is asked for, and can be down for a while."""
-
-    inner: DirectMessageChannel
-    down: bool = False
-    calls: Counter[str] = field(default_factory=Counter)
-
-    async def send(self, *, recipient_id: str, text: str, idempotency_key: str) -> SentMessage:
-        self.calls[idempotency_key] += 1
-        if self.down:
-            raise RetryableIntegrationError("X is down", service="x")
-        await asyncio.sleep(0)  # let a second worker interleave, as a network call would
-        return await self.inner.send(recipient_id=recipient_id, text=text, idempotency_key=idempotency_key)
-
-    async def find_sent(
-        self, *, recipient_id: str, text: str, since: datetime, exclude: frozenset[str] = frozenset()
-    ) -> SentMessage | None:
-        return await self.inner.find_sent(recipient_id=recipient_id, text=text, since=since, exclude=exclude)
-
-
-def _counting(holder: dict[str, CountingChannel]):  # type: ignore[no-untyped-def]
-    def customize(services: Services, sandbox: SandboxServices) -> Services:
-        holder["channel"] = CountingChannel(inner=services.channel)
-        return replace(services, channel=holder["channel"])
-
-    return customize
-
-
 async def test_two_workers_never_run_one_command_twice(tmp_path: Path) -> None:
-    holder: dict[str, CountingChannel] = {}
-    bot = make_bot(tmp_path, customize=_counting(holder))
+    holder: dict[str, ScriptedChannel] = {}
+    bot = make_bot(tmp_path, customize=scripted(holder))
     runtime = bot.app.runtime
     executors = Executors(
         services=replace_channel(bot, holder["channel"]), engine=bot.app.engine, first_response_sla=timedelta(hours=1)
@@ -71,14 +37,14 @@ async def test_two_workers_never_run_one_command_twice(tmp_path: Path) -> None:
     assert set(holder["channel"].calls.values()) == {1}
 
 
-def replace_channel(bot: Bot, channel: CountingChannel) -> Services:
+def replace_channel(bot: Bot, channel: ScriptedChannel) -> Services:
     sandbox = bot.app.sandbox
     return Services(orders=sandbox.orders, tracking=sandbox.tracking, loyalty=sandbox.loyalty, channel=channel)
 
 
 async def test_a_reply_waits_out_an_outage_and_is_sent_once(tmp_path: Path) -> None:
-    holder: dict[str, CountingChannel] = {}
-    bot = make_bot(tmp_path, customize=_counting(holder), max_command_attempts=2)
+    holder: dict[str, ScriptedChannel] = {}
+    bot = make_bot(tmp_path, customize=scripted(holder), max_command_attempts=2)
     holder["channel"].down = True
     assert await bot.send(LIAM, "my parcel is late") == []
     for _ in range(8):  # far more tries than max_command_attempts: replies are not given up quickly
@@ -91,8 +57,8 @@ async def test_a_reply_waits_out_an_outage_and_is_sent_once(tmp_path: Path) -> N
 
 
 async def test_a_reply_undeliverable_for_a_day_goes_to_a_person(tmp_path: Path) -> None:
-    holder: dict[str, CountingChannel] = {}
-    bot = make_bot(tmp_path, customize=_counting(holder))
+    holder: dict[str, ScriptedChannel] = {}
+    bot = make_bot(tmp_path, customize=scripted(holder))
     holder["channel"].down = True
     await bot.send(LIAM, "my parcel is late")
     for _ in range(30):

@@ -6,19 +6,13 @@ minutes, so the queue is the bottleneck and its order and limits can be seen.
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.conversation import Urgency
-from bot.runtime.executors import Services
 from bot.runtime.send_budget import SendBudget, parse_windows
-from integrations.errors import OutcomeUnknownError, RateLimitedError
-from integrations.models import RateLimit, SentMessage
-from integrations.protocols import DirectMessageChannel
-from integrations.sandbox import SandboxServices
 from tests.harness import Bot, MovableClock, make_bot
+from tests.runtime.channels import ScriptedChannel, scripted
 
 LIAM, SOFIA, NOAH, LINA = "1500000002", "1500000003", "1500000005", "1500000006"
 
@@ -91,54 +85,18 @@ async def test_queued_dms_survive_a_restart(tmp_path: Path) -> None:
     assert [row["status"] for row in second.commands(kind="send_reply")] == ["done"] * 3
 
 
-@dataclass
-class FlakyChannel:
-    """A channel in front of the sandbox's that can refuse with a 429 or lose the answer of a send."""
-
-    inner: DirectMessageChannel
-    rate_limited_until: datetime | None = None
-    lose_answers: int = 0
-    sends: Counter[str] = field(default_factory=Counter)
-    lookups: int = 0
-
-    async def send(self, *, recipient_id: str, text: str, idempotency_key: str) -> SentMessage:
-        self.sends[recipient_id] += 1
-        if self.rate_limited_until is not None:
-            reading = RateLimit(limit=15, remaining=0, reset_at=self.rate_limited_until)
-            raise RateLimitedError("rate limited", service="x", retry_after=60.0, rate_limit=reading)
-        sent = await self.inner.send(recipient_id=recipient_id, text=text, idempotency_key=idempotency_key)
-        if self.lose_answers:
-            self.lose_answers -= 1
-            raise OutcomeUnknownError("timed out after the request left", service="x")
-        return sent
-
-    async def find_sent(
-        self, *, recipient_id: str, text: str, since: datetime, exclude: frozenset[str] = frozenset()
-    ) -> SentMessage | None:
-        self.lookups += 1
-        return await self.inner.find_sent(recipient_id=recipient_id, text=text, since=since, exclude=exclude)
-
-
-def flaky(holder: dict[str, FlakyChannel]):  # type: ignore[no-untyped-def]
-    def customize(services: Services, sandbox: SandboxServices) -> Services:
-        holder["channel"] = FlakyChannel(inner=services.channel)
-        return replace(services, channel=holder["channel"])
-
-    return customize
-
-
 async def test_a_429_waits_for_the_reset_and_holds_every_send_until_then(tmp_path: Path) -> None:
-    holder: dict[str, FlakyChannel] = {}
-    bot = make_bot(tmp_path, customize=flaky(holder), send_budget=budget("15/15m"))
+    holder: dict[str, ScriptedChannel] = {}
+    bot = make_bot(tmp_path, customize=scripted(holder), send_budget=budget("15/15m"))
     channel = holder["channel"]
     channel.rate_limited_until = bot.clock.now() + timedelta(minutes=5)
     await bot.send(LIAM, "my parcel is late")
     await bot.send(SOFIA, "my parcel is late")
     assert bot.delivered == []
-    tried = sum(channel.sends.values())
+    tried = sum(channel.calls.values())
     for _ in range(4):
         await bot.wait(minutes=1)
-    assert sum(channel.sends.values()) == tried  # no request while X says the window is spent
+    assert sum(channel.calls.values()) == tried  # no request while X says the window is spent
     channel.rate_limited_until = None
     await bot.wait(minutes=1, seconds=1)
     assert sorted(sent_to(bot)) == sorted([LIAM, SOFIA])
@@ -146,8 +104,8 @@ async def test_a_429_waits_for_the_reset_and_holds_every_send_until_then(tmp_pat
 
 
 async def test_a_send_with_an_unknown_outcome_is_found_not_sent_again(tmp_path: Path) -> None:
-    holder: dict[str, FlakyChannel] = {}
-    bot = make_bot(tmp_path, customize=flaky(holder), send_budget=budget("15/15m"))
+    holder: dict[str, ScriptedChannel] = {}
+    bot = make_bot(tmp_path, customize=scripted(holder), send_budget=budget("15/15m"))
     holder["channel"].lose_answers = 1
     await bot.send(LIAM, "my parcel is late")
     assert len(bot.delivered) == 1
@@ -162,8 +120,8 @@ async def test_a_send_with_an_unknown_outcome_is_found_not_sent_again(tmp_path: 
 
 
 async def test_a_send_that_failed_for_certain_is_not_looked_for(tmp_path: Path) -> None:
-    holder: dict[str, FlakyChannel] = {}
-    bot = make_bot(tmp_path, customize=flaky(holder), send_budget=budget("15/15m"))
+    holder: dict[str, ScriptedChannel] = {}
+    bot = make_bot(tmp_path, customize=scripted(holder), send_budget=budget("15/15m"))
     holder["channel"].rate_limited_until = bot.clock.now() + timedelta(seconds=30)
     await bot.send(LIAM, "my parcel is late")
     holder["channel"].rate_limited_until = None
