@@ -81,7 +81,9 @@ def build_app(
         inbox=Inbox(engine=engine, clock=clock),
         processor=EventProcessor(engine=engine, flows=flows, clock=clock, trace=trace),
         outbox=Outbox(engine=engine, executors=executors, clock=clock, max_attempts=settings.max_command_attempts,
-                      trace=trace, send_budget=send_budget),
+                      trace=trace, send_budget=send_budget,
+                      # A lease outlives the slowest send: a lookup of earlier attempts, then the send.
+                      lease=timedelta(seconds=60 + 5 * settings.x_timeout_seconds)),
         flows=flows,
         clock=clock,
         batch_size=settings.batch_size,

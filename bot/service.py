@@ -155,9 +155,12 @@ async def build_service(settings: Settings, *, clock: Clock | None = None) -> Se
         # The sandbox takes any user token; a placeholder keeps the real OAuth 2.0 code path in use.
         credentials = XCredentials(oauth2_user_token="sandbox")
     else:
-        if settings.x_consumer_secret is None:
-            raise ValueError("DMCARE_X_CONSUMER_SECRET is needed: X signs its webhook deliveries with it")
-        consumer_secret = settings.x_consumer_secret.get_secret_value()
+        if settings.x_consumer_secret is None and settings.x_receive != "polling":
+            raise ValueError(
+                "DMCARE_X_CONSUMER_SECRET is needed for the webhook (X signs deliveries with it); "
+                "or set DMCARE_X_RECEIVE=polling"
+            )
+        consumer_secret = settings.x_consumer_secret.get_secret_value() if settings.x_consumer_secret else ""
         base_url = settings.x_api_base_url or "https://api.twitter.com"
         bot_user_id = settings.x_user_id or await _ask_who_we_are(credentials, base_url, settings)
     api = XApi(credentials=credentials, base_url=base_url, timeout=settings.x_timeout_seconds, clock=clock.now)

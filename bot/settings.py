@@ -69,8 +69,14 @@ class Settings(BaseSettings):
         def secret(value: SecretStr | None) -> str | None:
             return value.get_secret_value() if value is not None else None
 
-        if self.x_oauth2_user_token is None and self.x_access_token is None:
+        keys = (self.x_consumer_key, self.x_consumer_secret, self.x_access_token, self.x_access_token_secret,
+                self.x_oauth2_user_token)  # fmt: skip
+        given = [value for value in keys if value is not None]
+        if not given:
             return None
+        if any(not value.get_secret_value().strip() for value in given):
+            raise ValueError("an X credential is set but empty: unset it or give its value")
+        # Some keys but not a whole set is a mistake, never a wish for the sandbox: XCredentials says so.
         return XCredentials(
             consumer_key=secret(self.x_consumer_key), consumer_secret=secret(self.x_consumer_secret),
             access_token=secret(self.x_access_token), access_token_secret=secret(self.x_access_token_secret),

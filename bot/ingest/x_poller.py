@@ -14,7 +14,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy import Engine, select
@@ -23,9 +23,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from bot.ingest.x_messages import inbox_events
 from bot.runtime.clock import Clock
 from bot.runtime.inbox import insert_ignoring_duplicates
-from bot.runtime.send_budget import SendBudget
+from bot.runtime.send_budget import SendBudget, exhausted
 from bot.storage.tables import INGEST_CURSORS
-from integrations.errors import IntegrationError
+from integrations.errors import IntegrationError, PermanentIntegrationError, RateLimitedError
 from integrations.x.client import XApi
 from integrations.x.events import DirectMessage, MalformedDelivery, decode_dm_event
 
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 CURSOR: Final = "x.dm_events"
 RETENTION: Final = timedelta(days=30)  # X returns no DM event older than this
+OVERLAP: Final = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,18 +66,16 @@ class XPoller:
     async def poll_once(self) -> PollResult:
         now = self._clock.now()
         state = self._load()
-        walk: dict[str, Any] = state.get("walk") or {
-            "top": None,
-            "token": None,
-            # Stop at the newest DM we have; on the very first start, at the first backfill's edge.
-            "floor_id": state.get("newest"),
-            "floor_time": None if state.get("newest") else (now - self._first_backfill).isoformat(),
-        }
-        floor_id = int(walk["floor_id"]) if walk.get("floor_id") else 0
-        floor_time = max(
-            datetime.fromisoformat(walk["floor_time"]) if walk.get("floor_time") else now - RETENTION,
-            now - RETENTION,
-        )
+        walk: dict[str, Any] = state.get("walk") or {"top": None, "top_at": None, "token": None}
+        floor_id = int(state["newest"]) if state.get("newest") else 0
+        if state.get("newest_at"):
+            # Read a little below the newest DM we have: X may show a DM a moment after a newer one.
+            floor_time = datetime.fromisoformat(state["newest_at"]) - OVERLAP
+        elif floor_id:
+            floor_time = now - RETENTION
+        else:
+            floor_time = now - self._first_backfill  # the very first start
+        floor_time = max(floor_time, now - RETENTION)
         found: list[DirectMessage] = []
         pages, caught_up = 0, False
         while True:
@@ -85,6 +84,20 @@ class XPoller:
                 break
             try:
                 page = await self._api.dm_events(pagination_token=walk["token"])
+            except RateLimitedError as error:
+                with self._engine.begin() as connection:
+                    self._budget.observe(connection, exhausted(error, now), now, after_attempt=attempt)
+                log.warning("polling X: %s", error)
+                break
+            except PermanentIntegrationError as error:
+                if walk["token"] is not None:
+                    # A page token X no longer takes: walk again from the newest page; the inbox drops
+                    # what it already has.
+                    walk["token"] = None
+                    log.warning("polling X: restarting a walk whose page token was refused: %s", error)
+                    continue
+                log.error("polling X failed: %s", error)
+                break
             except IntegrationError as error:
                 log.warning("polling X failed: %s", error)
                 break
@@ -95,15 +108,16 @@ class XPoller:
             reached_floor = False
             for position, raw in enumerate(page.events):
                 event_id = str(raw.get("id", ""))
+                created = _created_at(raw)
                 if walk["top"] is None and event_id.isdigit():
-                    walk["top"] = event_id
-                if event_id.isdigit() and int(event_id) <= floor_id:
+                    walk["top"], walk["top_at"] = event_id, created.isoformat() if created else None
+                if created is not None and created < floor_time:
+                    reached_floor = True
+                    break
+                if created is None and event_id.isdigit() and int(event_id) <= floor_id:
                     reached_floor = True
                     break
                 message = self._decode(raw, position)
-                if message is not None and message.sent_at is not None and message.sent_at < floor_time:
-                    reached_floor = True
-                    break
                 if message is not None and _one_to_one(message):
                     found.append(message)
             walk["token"] = page.next_token
@@ -150,11 +164,12 @@ class XPoller:
     def _store(self, found: list[DirectMessage], walk: dict[str, Any], caught_up: bool, state: dict[str, Any]) -> int:
         """The DMs oldest first, and the cursor moved past them, in one transaction."""
         found.sort(key=lambda message: int(message.event_id))
-        if caught_up:
-            newest = max((int(value) for value in (walk["top"], state.get("newest")) if value), default=0)
-            next_state: dict[str, Any] = {"newest": str(newest) if newest else None, "walk": None}
+        if caught_up and walk["top"] is not None and int(walk["top"]) > int(state.get("newest") or 0):
+            next_state: dict[str, Any] = {"newest": walk["top"], "newest_at": walk["top_at"], "walk": None}
+        elif caught_up:
+            next_state = {**state, "walk": None}
         else:
-            next_state = {"newest": state.get("newest"), "walk": walk}
+            next_state = {**state, "walk": walk}
         now = self._clock.now()
         rows = [
             {"event_id": event.event_id, "kind": event.kind, "channel": event.channel,
@@ -170,6 +185,17 @@ class XPoller:
                 .on_conflict_do_update(index_elements=["name"], set_={"state": next_state, "updated_at": now})
             )
         return new
+
+
+def _created_at(raw: dict[str, Any]) -> datetime | None:
+    value = raw.get("created_at")
+    if not isinstance(value, str):
+        return None
+    try:
+        created = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return created.astimezone(UTC) if created.tzinfo else None
+    except (ValueError, OverflowError):
+        return None
 
 
 def _one_to_one(message: DirectMessage) -> bool:

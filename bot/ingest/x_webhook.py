@@ -59,13 +59,20 @@ def x_webhook_router(intake: WebhookIntake, *, path: str = "/webhooks/x") -> API
             decoded = decode_webhook(raw, bot_user_id=intake.bot_user_id)
         except MalformedDelivery as error:
             return _problem(400, str(error))
-        events = inbox_events(decoded.messages)
+        messages = decoded.messages
+        if intake.bot_user_id is not None:
+            # One webhook may serve several subscribed accounts, and X sends a copy to each: answer
+            # only what was written to this shop's account.
+            if decoded.for_user_id not in (None, intake.bot_user_id):
+                messages = ()
+            messages = tuple(m for m in messages if m.recipient_id in (None, intake.bot_user_id))
+        events = inbox_events(messages)
         new = await run_in_threadpool(intake.accept, events) if events else 0
         if new:
             intake.accepted()
         return JSONResponse(
             {"received": len(events), "new": new, "duplicates": len(events) - new, "echoes": decoded.echoes,
-             "ignored": decoded.ignored}
+             "ignored": decoded.ignored + len(decoded.messages) - len(messages)}
         )  # fmt: skip
 
     return router

@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy import Engine, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bot.storage.tables import COMPENSATIONS, ESCALATIONS, MESSAGES
+from bot.storage.tables import COMPENSATIONS, CONVERSATIONS, ESCALATIONS, MESSAGES
+from integrations.errors import RateLimitedError, RetryableIntegrationError
 from integrations.models import DispatchKind, Order, RateLimit, Shipment
 from integrations.protocols import DirectMessageChannel, LoyaltyService, OrderSystem, TrackingService
 
@@ -109,23 +110,29 @@ class Executors:
         if command.uncertain_since is not None:
             # An earlier attempt may have gone out (timeout after the request left, crash mid-send):
             # look for it first, so the customer never gets the same DM twice.
-            found = await channel.find_sent(
-                recipient_id=recipient, text=text, since=command.uncertain_since,
-                exclude=self._delivered_ids(command.conversation_id),
-            )  # fmt: skip
+            try:
+                found = await channel.find_sent(
+                    recipient_id=recipient, text=text, since=command.uncertain_since,
+                    exclude=self._delivered_ids(recipient),
+                )  # fmt: skip
+            except RateLimitedError as error:
+                # The lookup's limit is the read limit: it must not be taken for the send budget's.
+                raise RetryableIntegrationError(
+                    f"looking for an earlier attempt: {error}", service=error.service, retry_after=error.retry_after
+                ) from None
             if found is not None:
                 return Outcome(result={"message_id": found.message_id, "reconciled": True}, rate_limit=None)
         sent = await channel.send(recipient_id=recipient, text=text, idempotency_key=command.idempotency_key)
         return Outcome(result={"message_id": sent.message_id}, rate_limit=sent.rate_limit)
 
-    def _delivered_ids(self, conversation_id: int) -> frozenset[str]:
-        """The channel ids of this conversation's DMs already accounted for by other sends."""
+    def _delivered_ids(self, recipient_id: str) -> frozenset[str]:
+        """The channel ids of every DM to this customer already accounted for, in any conversation."""
         with self._engine.connect() as connection:
             return frozenset(
                 connection.execute(
-                    select(MESSAGES.c.external_id).where(
-                        MESSAGES.c.conversation_id == conversation_id, MESSAGES.c.external_id.is_not(None)
-                    )
+                    select(MESSAGES.c.external_id)
+                    .join(CONVERSATIONS, CONVERSATIONS.c.id == MESSAGES.c.conversation_id)
+                    .where(CONVERSATIONS.c.customer_id == recipient_id, MESSAGES.c.external_id.is_not(None))
                 ).scalars()
             )
 

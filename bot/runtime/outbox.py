@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.runtime.clock import Clock
 from bot.runtime.executors import FAILURE_EVENTS, CommandRun, Executors, Outcome
-from bot.runtime.send_budget import SendBudget
+from bot.runtime.send_budget import SendBudget, exhausted
 from bot.runtime.trace import Trace
 from bot.storage.bulk import BulkWriter
 from bot.storage.tables import COMMANDS, ESCALATIONS
@@ -44,7 +44,7 @@ class Outbox:
         clock: Clock,
         max_attempts: int = 5,
         keep_sending_for: timedelta = timedelta(hours=24),
-        lease: timedelta = timedelta(seconds=60),
+        lease: timedelta = timedelta(seconds=60),  # longer than the slowest command can take
         trace: Trace | None = None,
         send_budget: SendBudget | None = None,
     ) -> None:
@@ -226,10 +226,13 @@ class Outbox:
                         readings.append(outcome.rate_limit)
                 else:
                     error = f"{type(outcome).__name__}: {outcome}"[:1000]
-                    if isinstance(outcome, RateLimitedError):
-                        readings.append(outcome.rate_limit or _assumed_exhaustion(outcome, now))
-                    if isinstance(outcome, OutcomeUnknownError) and run.kind == "send_reply":
-                        # Settled on the next attempt by looking for the DM before sending again.
+                    if isinstance(outcome, RateLimitedError) and run.kind == "send_reply":
+                        readings.append(exhausted(outcome, now))
+                    if run.kind == "send_reply" and (
+                        run.uncertain_since is not None or isinstance(outcome, OutcomeUnknownError)
+                    ):
+                        # Once a send may have gone out it stays uncertain until it is done or found: a
+                        # later attempt that failed for certain (even the lookup) says nothing about it.
                         uncertain = writer.stamp(run.uncertain_since or now)
                     if self._retry(run, tries, outcome, now):
                         status, completed = "pending", None
@@ -317,12 +320,6 @@ INBOX_COLUMNS = ("event_id", "kind", "channel", "customer_id", "conversation_id"
 
 # Commands that must reach the customer or an agent: retried for hours, not a few seconds.
 PERSISTENT = frozenset({"send_reply", "escalate"})
-
-
-def _assumed_exhaustion(error: RateLimitedError, now: datetime) -> RateLimit:
-    """A 429 without rate-limit headers: nothing more may go out until the wait it asked for is over."""
-    wait = timedelta(seconds=float(error.retry_after or 60))
-    return RateLimit(limit=0, remaining=0, reset_at=now + wait)
 
 
 def _backoff(tries: int, error: Exception, *, persistent: bool = False) -> timedelta:

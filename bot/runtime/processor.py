@@ -10,6 +10,7 @@ conversations is what makes durable steps cheap.
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -43,8 +44,17 @@ class _Live:
 
 
 class EventProcessor:
-    def __init__(self, *, engine: Engine, flows: FlowRegistry, clock: Clock, trace: Trace | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        flows: FlowRegistry,
+        clock: Clock,
+        trace: Trace | None = None,
+        max_hold_seconds: float = 0.05,
+    ) -> None:
         self._engine = engine
+        self._max_hold = max_hold_seconds  # decision time per batch, while the write lock is held
         self._flows = flows
         self._clock = clock
         self._trace = trace
@@ -69,11 +79,16 @@ class EventProcessor:
             live = self._load_conversations(connection, rows)
             self._open_conversations(connection, rows, live, now)
             batch = _Batch(now=now)
+            deadline = time.perf_counter() + self._max_hold
             for row in rows:
                 outcome, conversation = self._apply(connection, row, live, batch)
                 batch.outcomes.append((row["id"], outcome, conversation))
+                if time.perf_counter() > deadline:
+                    # The batch holds the database's write lock, and the webhook waits on it to answer X:
+                    # commit what is decided; the rest stays pending for the next batch.
+                    break
             self._write(connection, live, batch)
-        return len(rows)
+        return len(batch.outcomes)
 
     # --- loading --------------------------------------------------------------------------------------
 
@@ -294,10 +309,12 @@ def _in_sent_order(rows: Sequence[Any]) -> list[Any]:
     return ordered
 
 
-def _written_at(row: Any) -> tuple[str, int, int]:
+def _written_at(row: Any) -> tuple[int, str, int]:
+    # X's snowflake id grows with time and is on every DM; without one, the time sent, then arrival.
     payload = row["payload"] or {}
     message_id = str(payload.get("message_id") or "")
-    return (str(payload.get("sent_at") or ""), int(message_id) if message_id.isdigit() else 0, row["id"])
+    snowflake = int(message_id) if message_id.isascii() and message_id.isdigit() else 2**63
+    return (snowflake, str(payload.get("sent_at") or "~"), row["id"])
 
 
 MESSAGE_COLUMNS = (

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, delete, func, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.storage.tables import RATE_LIMIT_READINGS, SEND_ATTEMPTS
+from integrations.errors import RateLimitedError
 from integrations.models import RateLimit
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -126,9 +127,13 @@ class SendBudget:
         }  # fmt: skip
         dialect_insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
         statement = dialect_insert(RATE_LIMIT_READINGS).values(row)
+        stored = RATE_LIMIT_READINGS.c
         connection.execute(
             statement.on_conflict_do_update(
-                index_elements=["budget"], set_={key: value for key, value in row.items() if key != "budget"}
+                index_elements=["budget"],
+                set_={key: value for key, value in row.items() if key != "budget"},
+                # A 429 stands until its reset: a looser answer to a request made before it cannot lift it.
+                where=~((stored.remaining == 0) & (stored.reset_at > now) & (stored.reset_at >= reading.reset_at)),
             )
         )
 
@@ -138,3 +143,11 @@ class SendBudget:
                 select(func.count()).where(SEND_ATTEMPTS.c.budget == self.name, SEND_ATTEMPTS.c.at > start)
             ).scalar_one()
         )
+
+
+def exhausted(error: RateLimitedError, now: datetime) -> RateLimit:
+    """What a 429 says: nothing more until X's reset (or the wait it asked for), whatever else it said."""
+    reset = now + timedelta(seconds=float(error.retry_after or 60))
+    if error.rate_limit is not None:
+        return RateLimit(limit=error.rate_limit.limit, remaining=0, reset_at=max(reset, error.rate_limit.reset_at))
+    return RateLimit(limit=0, remaining=0, reset_at=reset)

@@ -12,7 +12,7 @@ from collections import OrderedDict
 from datetime import datetime, timedelta
 from typing import Final
 
-from integrations.errors import PermanentIntegrationError
+from integrations.errors import OutcomeUnknownError, PermanentIntegrationError
 from integrations.models import SentMessage
 from integrations.x.client import SERVICE, XApi
 from integrations.x.events import decode_dm_event
@@ -78,7 +78,8 @@ class XDirectMessages:
             token = page.next_token
             if token is None:
                 return None
-        return None
+        # Not found in the pages read, but those did not reach back to ``since``: it may be further down.
+        raise OutcomeUnknownError("an earlier send could not be settled within the pages read", service=SERVICE)
 
     async def aclose(self) -> None:
         await self._api.aclose()

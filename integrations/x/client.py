@@ -34,6 +34,8 @@ TWEEPY_HOST: Final = "https://api.twitter.com"
 # What a DM event lookup asks for: tweepy's default returns only id, event_type and text.
 DM_EVENT_FIELDS: Final = ("id", "event_type", "text", "sender_id", "dm_conversation_id", "created_at", "attachments")
 
+log = logging.getLogger(__name__)
+
 # tweepy logs every request at DEBUG with its headers, Authorization included: never let that through.
 logging.getLogger("tweepy").setLevel(logging.INFO)
 
@@ -202,39 +204,52 @@ class XApi:
     async def _call(
         self, what: str, *, changes_something: bool, call: Callable[[AsyncClient], Any]
     ) -> tuple[aiohttp.ClientResponse, Any]:
+        failure: Exception
         try:
             response: aiohttp.ClientResponse = await call(self._tweepy())
             # tweepy read the body before releasing the connection; read() would now refuse, json() reuses it.
             body = await response.json(loads=orjson.loads, content_type=None)
-        except tweepy.TooManyRequests as error:
-            rate_limit = self._rate_limit(error.response.headers)
+            return response, body
+        except tweepy.HTTPException as error:
+            details = "; ".join(str(message) for message in error.api_messages)[:300]
+            failure = self._refusal(what, error.response.status, error.response.headers, details, changes_something)
+        except aiohttp.ContentTypeError as error:
+            # An error answer whose body tweepy could not read as JSON (a proxy's HTML page, ...).
+            failure = self._refusal(what, error.status, error.headers or {}, "", changes_something)
+        except aiohttp.ClientConnectorError:
+            # Never connected: nothing reached X, so trying again cannot do anything twice.
+            failure = RetryableIntegrationError(f"{what}: cannot reach X", service=SERVICE)
+        except Exception as error:  # timeouts, dropped connections, unreadable bodies, tweepy's own slips
+            message = f"{what}: no usable answer from X ({type(error).__name__})"
+            failure = (OutcomeUnknownError if changes_something else RetryableIntegrationError)(
+                message, service=SERVICE
+            )
+        # Raised outside the handler so it chains nothing: tweepy's errors hold the request, headers
+        # included, and a logged traceback must not carry them.
+        raise failure
+
+    def _refusal(
+        self, what: str, status: int, headers: Mapping[str, str], details: str, changes_something: bool
+    ) -> Exception:
+        """X's non-2xx answer as the error that tells the caller what to do next."""
+        message = f"{what}: X answered {status}" + (f": {details}" if details else "")
+        if status == 429:
+            rate_limit = self._rate_limit(headers)
             wait = None
             if rate_limit is not None:
                 wait = max(0.0, (rate_limit.reset_at - self._clock()).total_seconds())
-            raise RateLimitedError(
-                f"{what}: rate limited", service=SERVICE, retry_after=wait, rate_limit=rate_limit
-            ) from None
-        except tweepy.TwitterServerError as error:
-            status = error.response.status
-            message = f"{what}: X answered {status}"
-            if changes_something:
-                raise OutcomeUnknownError(message, service=SERVICE) from None
-            raise RetryableIntegrationError(message, service=SERVICE) from None
-        except tweepy.HTTPException as error:
-            # 400, 401, 403, 404: the request itself is wrong, or the customer does not accept our DMs.
-            details = "; ".join(str(message) for message in error.api_messages)[:300]
-            raise PermanentIntegrationError(
-                f"{what}: X answered {error.response.status}: {details}", service=SERVICE
-            ) from None
-        except aiohttp.ClientConnectorError:
-            # Never connected: nothing reached X, so trying again cannot do anything twice.
-            raise RetryableIntegrationError(f"{what}: cannot reach X", service=SERVICE) from None
-        except (TimeoutError, aiohttp.ClientError, orjson.JSONDecodeError, UnicodeDecodeError) as error:
-            message = f"{what}: no usable answer from X ({type(error).__name__})"
-            if changes_something:
-                raise OutcomeUnknownError(message, service=SERVICE) from None
-            raise RetryableIntegrationError(message, service=SERVICE) from None
-        return response, body
+            return RateLimitedError(message, service=SERVICE, retry_after=wait, rate_limit=rate_limit)
+        if status == 401:
+            # Expired or revoked credentials concern every request, not this one: keep the work and
+            # wait for an operator to fix the keys, instead of failing each queued reply for good.
+            log.error("X refused dmcare's credentials (401); requests are retried until they are fixed")
+            return RetryableIntegrationError(message, service=SERVICE, retry_after=60.0)
+        if 400 <= status < 500:
+            # 400, 403, 404: the request itself is wrong, or the customer does not accept our DMs.
+            return PermanentIntegrationError(message, service=SERVICE)
+        if changes_something:  # a 5xx may come after X did the work
+            return OutcomeUnknownError(message, service=SERVICE)
+        return RetryableIntegrationError(message, service=SERVICE)
 
     def _rate_limit(self, headers: Mapping[str, str]) -> RateLimit | None:
         try:

@@ -352,7 +352,10 @@ def _rfc3339(value: object, path: str) -> datetime:
         raise MalformedDelivery(path, "expected an RFC 3339 timestamp") from None
     if parsed.tzinfo is None:
         raise MalformedDelivery(path, "timestamp without a UTC offset")
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 has no UTC time
+        raise MalformedDelivery(path, "timestamp out of range") from None
 
 
 def _kind(value: object) -> str:

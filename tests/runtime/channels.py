@@ -21,6 +21,7 @@ class ScriptedChannel:
     down: bool = False  # every send fails, retryably, and nothing is delivered
     rate_limited_until: datetime | None = None  # every send is refused with a 429 until then
     lose_answers: int = 0  # the next sends are delivered, but their answer is lost
+    lookup_failures: list[Exception] = field(default_factory=list)  # raised by the next find_sent calls
     calls: Counter[str] = field(default_factory=Counter)  # sends asked for, by idempotency key
     lookups: int = 0  # find_sent calls
 
@@ -42,6 +43,8 @@ class ScriptedChannel:
         self, *, recipient_id: str, text: str, since: datetime, exclude: frozenset[str] = frozenset()
     ) -> SentMessage | None:
         self.lookups += 1
+        if self.lookup_failures:
+            raise self.lookup_failures.pop(0)
         return await self.inner.find_sent(recipient_id=recipient_id, text=text, since=since, exclude=exclude)
 
 

@@ -119,3 +119,18 @@ def test_two_budgets_do_not_share_attempts(engine: Engine) -> None:
     reads = SendBudget(name="x.dm_read", windows=parse_windows("2/15m"))
     assert take(engine, sends, START, 2) == 2
     assert take(engine, reads, START, 2) == 2
+
+
+def test_a_looser_reading_cannot_lift_a_429_before_its_reset(engine: Engine) -> None:
+    budget = SendBudget(name="x.dm_send", windows=parse_windows("15/15m"))
+    with engine.begin() as connection:
+        budget.observe(connection, RateLimit(limit=15, remaining=0, reset_at=START + timedelta(minutes=5)), START,
+                       after_attempt=0)  # fmt: skip
+        # An answer to a request sent before the 429, arriving after it.
+        budget.observe(connection, RateLimit(limit=15, remaining=9, reset_at=START + timedelta(minutes=5)), START,
+                       after_attempt=0)  # fmt: skip
+    assert take(engine, budget, START + timedelta(minutes=1), 1) == 0
+    with engine.begin() as connection:  # a new window's reading replaces it
+        budget.observe(connection, RateLimit(limit=15, remaining=14, reset_at=START + timedelta(minutes=20)),
+                       START + timedelta(minutes=6), after_attempt=0)  # fmt: skip
+    assert take(engine, budget, START + timedelta(minutes=6), 1) == 1

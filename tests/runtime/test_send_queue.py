@@ -11,6 +11,8 @@ from pathlib import Path
 
 from bot.conversation import Urgency
 from bot.runtime.send_budget import SendBudget, parse_windows
+from integrations.errors import RateLimitedError, RetryableIntegrationError
+from integrations.models import RateLimit
 from tests.harness import Bot, MovableClock, make_bot
 from tests.runtime.channels import ScriptedChannel, scripted
 
@@ -128,3 +130,31 @@ async def test_a_send_that_failed_for_certain_is_not_looked_for(tmp_path: Path) 
     await bot.wait(minutes=2)
     assert len(bot.delivered) == 1
     assert holder["channel"].lookups == 0
+
+
+async def test_a_failed_lookup_keeps_the_send_uncertain_so_it_is_never_sent_twice(tmp_path: Path) -> None:
+    holder: dict[str, ScriptedChannel] = {}
+    bot = make_bot(tmp_path, customize=scripted(holder), send_budget=budget("15/15m"))
+    channel = holder["channel"]
+    channel.lose_answers = 1
+    channel.lookup_failures = [RetryableIntegrationError("X is down", service="x")]
+    await bot.send(LIAM, "my parcel is late")
+    for _ in range(3):
+        await bot.wait(minutes=2)
+    assert len(bot.delivered) == 1
+    assert channel.lookups == 2  # the failed lookup, then the one that found it
+    [command] = bot.commands(kind="send_reply")
+    assert command["status"] == "done" and command["result"]["reconciled"] is True
+
+
+async def test_a_rate_limited_lookup_does_not_close_the_send_budget(tmp_path: Path) -> None:
+    holder: dict[str, ScriptedChannel] = {}
+    bot = make_bot(tmp_path, customize=scripted(holder), send_budget=budget("15/15m"))
+    channel = holder["channel"]
+    channel.lose_answers = 1
+    reading = RateLimit(limit=15, remaining=0, reset_at=bot.clock.now() + timedelta(hours=1))
+    channel.lookup_failures = [RateLimitedError("reads spent", service="x", retry_after=3600, rate_limit=reading)]
+    await bot.send(LIAM, "my parcel is late")
+    await bot.wait(seconds=30)  # Liam's lookup hits the read limit
+    await bot.send(SOFIA, "my parcel is late")
+    assert sent_to(bot)[-1] == SOFIA  # sends were not held for the read limit's hour
