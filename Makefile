@@ -21,6 +21,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/understanding.py
 	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/x_ingest.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot flows integrations tests bench

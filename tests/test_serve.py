@@ -98,4 +98,4 @@ def test_a_person_chats_as_two_customers_and_the_bot_answers_each(served: str, b
     assert len(bot_lines(browser, FANG, 1)) == 1  # Liam's answers never land in Fang's pane
 
     health = httpx.get(f"{served}/healthz").json()
-    assert health == {"status": "ok", "x": "sandbox"}
+    assert health == {"status": "ok", "worker": "running", "x": "sandbox"}

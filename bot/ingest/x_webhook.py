@@ -7,12 +7,11 @@ by the worker afterwards. Anything X would never send is refused with a 4xx that
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from bot.ingest.x_messages import inbox_events
 from bot.runtime.inbox import NewEvent
@@ -25,7 +24,7 @@ _MAX_CRC_TOKEN = 512
 @dataclass(frozen=True, kw_only=True)
 class WebhookIntake:
     consumer_secret: str
-    accept: Callable[[list[NewEvent]], int]  # writes to the inbox; returns how many were new
+    accept: Callable[[list[NewEvent]], Awaitable[int]]  # writes to the inbox; returns how many were new
     accepted: Callable[[], None] = lambda: None  # wakes the worker
     bot_user_id: str | None = None
     max_body_bytes: int = 1 << 20
@@ -67,7 +66,7 @@ def x_webhook_router(intake: WebhookIntake, *, path: str = "/webhooks/x") -> API
                 messages = ()
             messages = tuple(m for m in messages if m.recipient_id in (None, intake.bot_user_id))
         events = inbox_events(messages)
-        new = await run_in_threadpool(intake.accept, events) if events else 0
+        new = await intake.accept(events) if events else 0
         if new:
             intake.accepted()
         return JSONResponse(

@@ -4,13 +4,14 @@ sending through tweepy's real HTTP path; the sandbox and the bot share one movab
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 
+from bot.ingest.group_commit import GroupCommit
 from bot.ingest.x_webhook import WebhookIntake, x_webhook_router
 from bot.runtime.executors import Services
 from bot.runtime.inbox import NewEvent
@@ -95,11 +96,12 @@ async def x_world(
     clock = MovableClock()
     holder: dict[str, Bot] = {}
 
-    def accept(events: list[NewEvent]) -> int:
-        return holder["bot"].app.runtime.inbox.accept(events)
+    def write(events: Sequence[NewEvent]) -> set[str]:
+        return holder["bot"].app.runtime.inbox.accept_new_ids(events)
 
     web = FastAPI()
-    web.include_router(x_webhook_router(WebhookIntake(consumer_secret=SECRET, accept=accept)))
+    intake = WebhookIntake(consumer_secret=SECRET, accept=GroupCommit(write=write).accept)
+    web.include_router(x_webhook_router(intake))
     async with serve(web) as web_url:
         config = XSandboxConfig(
             consumer_secret=SECRET, customers=demo_customers(), delivery_retries=(0.05, 0.1),

@@ -45,7 +45,7 @@ class Inbox:
         self.events: list[NewEvent] = []
         self.wakes = 0
 
-    def accept(self, events: list[NewEvent]) -> int:
+    async def accept(self, events: list[NewEvent]) -> int:
         new = [event for event in events if event.event_id not in self.ids]
         self.ids += [event.event_id for event in new]
         self.events += new
