@@ -26,11 +26,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.ptb_peer import measure_ptb_conversation_handler
+from bench.shop import write_shop
 from bot.app import build_app
 from bot.runtime.inbox import NewEvent
 from bot.settings import Settings
 from integrations.models import SentMessage
-from integrations.sandbox.tracking_numbers import usps_check_digit
 
 # (customer text, bot DMs expected before the customer writes again)
 SCRIPT: tuple[tuple[str, int], ...] = (
@@ -40,25 +40,6 @@ SCRIPT: tuple[tuple[str, int], ...] = (
     ("yes please", 1),  # compensation confirmed + rating request
     ("5", 1),  # thanks, closed
 )
-
-
-def write_shop(path: Path, conversations: int) -> None:
-    """A demo shop with one customer and one 2-days-late order per conversation."""
-    lines = ["shop: {name: Bench Shop, currency: USD}", "customers:"]
-    for index in range(conversations):
-        lines.append(
-            f'  - {{id: c{index}, x_user_id: "{2_000_000_000 + index}", handle: b{index}, name: B, tier: regular}}'
-        )
-    lines.append("orders:")
-    for index in range(conversations):
-        body = f"9400{index:017d}"
-        tracking = body + str(usps_check_digit(body))
-        lines.append(
-            f'  - {{number: "{100_000 + index}", customer: c{index}, value: 80, placed: today-12, promised: today-2,'
-            f" shipments: [{{carrier: usps, tracking_number: '{tracking}', status: in_transit,"
-            " estimated_delivery: today}]}"
-        )
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 @dataclass
@@ -77,7 +58,7 @@ def percentile(values: list[float], fraction: float) -> float:
 
 async def run_engine(conversations: int, batch: int, workdir: Path) -> Figures:
     shop = workdir / "shop.yaml"
-    write_shop(shop, conversations)
+    write_shop(shop, conversations, first_x_user_id=2_000_000_000)
     customers = [str(2_000_000_000 + index) for index in range(conversations)]
     replies: dict[str, int] = defaultdict(int)
     last_reply_at: dict[str, float] = {}

@@ -60,6 +60,7 @@ import uvicorn
 from sqlalchemy import func, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bench.shop import write_shop
 from bot.app import build_app
 from bot.conversation import Urgency
 from bot.ingest.x_messages import inbox_events
@@ -67,7 +68,6 @@ from bot.runtime.send_budget import SendBudget, Window, parse_windows
 from bot.service import SANDBOX_CONSUMER_SECRET, WEBHOOK_PATH, build_service
 from bot.settings import X_SEND_BUDGET, Settings
 from bot.storage.tables import COMMANDS, EVENTS
-from integrations.sandbox.tracking_numbers import usps_check_digit
 from integrations.x.channel import XDirectMessages
 from integrations.x.client import XApi, XCredentials
 from integrations.x.events import DirectMessage
@@ -120,25 +120,6 @@ def listening_socket() -> socket.socket:
 
 def customer_id(index: int) -> str:
     return str(FIRST_CUSTOMER_ID + index)
-
-
-def write_shop(path: Path, customers: int) -> None:
-    """A demo shop with one customer and one late order each (the order number a script DM quotes)."""
-    lines = ["shop: {name: Bench Shop, currency: USD}", "customers:"]
-    for index in range(customers):
-        lines.append(
-            f'  - {{id: c{index}, x_user_id: "{customer_id(index)}", handle: b{index}, name: B, tier: regular}}'
-        )
-    lines.append("orders:")
-    for index in range(customers):
-        body = f"9400{index:017d}"
-        tracking = body + str(usps_check_digit(body))
-        lines.append(
-            f'  - {{number: "{100_000 + index}", customer: c{index}, value: 80, placed: today-12, promised: today-2,'
-            f" shipments: [{{carrier: usps, tracking_number: '{tracking}', status: in_transit,"
-            " estimated_delivery: today}]}"
-        )
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -390,7 +371,7 @@ def server_process(target: Any, *args: Any) -> Generator[tuple[str, int, str], N
 
 
 def run_ingest(arguments: argparse.Namespace, workdir: Path) -> IngestFigures:
-    write_shop(workdir / "shop.yaml", arguments.customers)
+    write_shop(workdir / "shop.yaml", arguments.customers, first_x_user_id=FIRST_CUSTOMER_ID)
     maker = PlanMaker(customers=arguments.customers, rng=random.Random(20261123))
     warmup = maker.plan(arguments.warmup, duplicates=0.0, xaa=0.0)
     sequential = maker.plan(arguments.sequential, duplicates=arguments.duplicates, xaa=arguments.xaa)
