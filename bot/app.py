@@ -79,7 +79,8 @@ def build_app(
     )
     runtime = Runtime(
         inbox=Inbox(engine=engine, clock=clock),
-        processor=EventProcessor(engine=engine, flows=flows, clock=clock, trace=trace),
+        processor=EventProcessor(engine=engine, flows=flows, clock=clock, trace=trace,
+                                 max_hold_seconds=settings.batch_max_hold_seconds),
         outbox=Outbox(engine=engine, executors=executors, clock=clock, max_attempts=settings.max_command_attempts,
                       trace=trace, send_budget=send_budget,
                       # A lease outlives the slowest send: a lookup of earlier attempts, then the send.

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     batch_size: int = Field(500, ge=1, le=10_000)
     max_command_attempts: int = Field(5, ge=1, le=50)
     poll_interval_seconds: float = Field(0.2, gt=0)
+    # How long a batch may spend deciding while it holds the database's write lock (the webhook waits).
+    batch_max_hold_seconds: float = Field(0.05, gt=0, le=10)
 
     # --- the web server: X's webhook, the X sandbox's chat page, the console ---------------------------
     host: str = "127.0.0.1"
