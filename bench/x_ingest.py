@@ -254,25 +254,16 @@ async def _serve_ingest(workdir: Path, worker: bool, report: Any, stop: Any) -> 
         x_send_budget=X_SEND_BUDGET,
     )  # fmt: skip
     service = await build_service(settings)
-    # As Service.serve does, on a socket bound before the settings were made (they need its port).
-    server = uvicorn.Server(uvicorn.Config(service.web, log_level="warning", access_log=False))
     if worker:
         service.worker.start()
-    task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
-        while not server.started:
-            if task.done():
-                task.result()
-                raise RuntimeError("uvicorn stopped before it started")
-            await asyncio.sleep(0.01)
-        report.put(("ready", f"http://127.0.0.1:{port}", str(workdir / "ingest.db")))
-        while not stop.is_set():
-            await asyncio.sleep(0.05)
+        # As Service.serve does, on a socket bound before the settings were made (they need its port).
+        async with serve_here(service.web, sock=sock) as url:
+            report.put(("ready", url, str(workdir / "ingest.db")))
+            while not stop.is_set():
+                await asyncio.sleep(0.05)
     finally:
-        server.should_exit = True
-        await task
         await service.close()
-        sock.close()
         report.put(("closed", "", ""))
 
 
@@ -520,9 +511,9 @@ class _QuietServer(uvicorn.Server):
 
 
 @contextlib.asynccontextmanager
-async def serve_here(app: ASGIApp) -> AsyncIterator[str]:
-    """uvicorn on a free local port, in this event loop, until the block ends; yields its base URL."""
-    sock = listening_socket()
+async def serve_here(app: ASGIApp, *, sock: socket.socket | None = None) -> AsyncIterator[str]:
+    """uvicorn on ``sock`` (default: a free local port), in this event loop, until the block ends; yields its URL."""
+    sock = sock or listening_socket()
     server = _QuietServer(uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:

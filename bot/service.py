@@ -122,7 +122,7 @@ async def _work(plan: WorkerPlan) -> None:
         poller = XPoller(
             api=api, engine=app.engine, clock=clock, bot_user_id=plan.bot_user_id,
             read_budget=SendBudget(name="x.dm_read", windows=read_windows(settings)),
-            first_backfill=timedelta(hours=settings.x_first_backfill_hours),
+            first_backfill=timedelta(hours=settings.x_first_backfill_hours), accepted=app.runtime.wake,
         )  # fmt: skip
         work.append(poller.run(stop, interval=settings.x_poll_interval_seconds))
     try:
