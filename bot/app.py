@@ -33,6 +33,7 @@ class App:
     engine: Engine
     runtime: Runtime
     sandbox: SandboxServices
+    services: Services
 
     def close(self) -> None:
         self.sandbox.close()
@@ -68,8 +69,9 @@ def build_app(
         on_delivered=on_delivered,
     )
     services = Services(
-        orders=sandbox.orders, tracking=sandbox.tracking, loyalty=sandbox.loyalty, channel=channel or sandbox.channel
-    )
+        orders=sandbox.orders, refunds=sandbox.orders, dispatches=sandbox.orders, tracking=sandbox.tracking,
+        points=sandbox.loyalty, coupons=sandbox.loyalty, channel=channel or sandbox.channel,
+    )  # fmt: skip
     if customize is not None:
         services = customize(services, sandbox)
     executors = Executors(
@@ -94,4 +96,4 @@ def build_app(
     # What start-up loaded (flows, the demo shop) lives as long as the process: keep the collector's
     # full passes off it, or every step pays for walking it again.
     gc.freeze()
-    return App(settings=settings, engine=engine, runtime=runtime, sandbox=sandbox)
+    return App(settings=settings, engine=engine, runtime=runtime, sandbox=sandbox, services=services)

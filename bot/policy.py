@@ -11,13 +11,18 @@ from decimal import Decimal
 from typing import Any
 
 from flows.schema import Alternative, Policy, PolicyRow
+from integrations.models import delay_days
 
-CUSTOMS_REASONS = frozenset({"customs_hold", "documents_required"})
+# Situations the compensation policy knows, by the carrier's exception reason (integrations.models).
+CUSTOMS_REASONS = frozenset({"customs_hold", "documents_required", "payment_due"})
 SITUATION_BY_EXCEPTION = {
-    "lost": "lost", "damaged": "damaged", "unshippable": "unshippable",
+    "lost": "lost", "destroyed": "lost", "damaged": "damaged", "unshippable": "unshippable",
     # Not lateness a voucher can make up for: the parcel needs someone to act on it.
-    "address_issue": "parcel_problem", "returned": "parcel_problem",
+    "address_issue": "parcel_problem", "returning": "parcel_problem", "returned": "parcel_problem",
+    "refused": "parcel_problem", "not_collected": "parcel_problem", "cancelled": "parcel_problem",
+    "rejected_by_carrier": "parcel_problem", "recipient_unavailable": "parcel_problem", "other": "parcel_problem",
 }  # fmt: skip
+# Delays (carrier_delay, weather_delay) are lateness like any other: counted in days against the promise.
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,10 +46,10 @@ def assess(*, promised_on: date, shipment: dict[str, Any] | None, today: date) -
         expected = max(estimated, today)  # an estimate in the past is already broken
     else:
         expected = today if today > promised_on else None
-    delay = max(0, (expected - promised_on).days) if expected is not None else 0
+    delay = delay_days(promised_on=promised_on, delivered_on=delivered_on, estimated=estimated, today=today)
     if exception in SITUATION_BY_EXCEPTION:
         return Assessment(situation=SITUATION_BY_EXCEPTION[exception], delay_days=delay, expected_on=expected)
-    if exception in CUSTOMS_REASONS:
+    if exception in CUSTOMS_REASONS or shipment.get("in_customs"):
         return Assessment(situation="customs", delay_days=delay, expected_on=expected)
     if delay > 0:
         return Assessment(situation="late", delay_days=delay, expected_on=expected)

@@ -22,23 +22,40 @@ class Tier(StrEnum):
 
 
 class ShipmentStatus(StrEnum):
-    PENDING = "pending"  # label created or order not yet handed to the carrier
+    """Where the parcel is, in the few words every carrier API can be mapped onto (tables in integrations/carriers)."""
+
+    PENDING = "pending"  # label created or info received: not yet in the carrier's hands
     IN_TRANSIT = "in_transit"
     OUT_FOR_DELIVERY = "out_for_delivery"
+    AVAILABLE_FOR_PICKUP = "available_for_pickup"  # waiting at a pickup point or locker
+    DELIVERY_ATTEMPTED = "delivery_attempted"  # a failed attempt; the carrier will try again
     DELIVERED = "delivered"
     EXCEPTION = "exception"  # see ExceptionReason
-    UNKNOWN = "unknown"  # the carrier has no information
+    EXPIRED = "expired"  # the provider stopped tracking: no news for weeks
+    UNKNOWN = "unknown"  # the carrier has no information (yet)
 
 
 class ExceptionReason(StrEnum):
+    """Why a parcel is not simply on its way; set for EXCEPTION and DELIVERY_ATTEMPTED, and for delays."""
+
     CUSTOMS_HOLD = "customs_hold"
-    DOCUMENTS_REQUIRED = "documents_required"
+    DOCUMENTS_REQUIRED = "documents_required"  # customs wants papers (ID, invoice) before it releases it
+    PAYMENT_DUE = "payment_due"  # duties, taxes or cash on delivery to pay
     ADDRESS_ISSUE = "address_issue"
-    CARRIER_DELAY = "carrier_delay"
+    RECIPIENT_UNAVAILABLE = "recipient_unavailable"
+    REFUSED = "refused"
+    NOT_COLLECTED = "not_collected"  # left at a pickup point too long
+    CARRIER_DELAY = "carrier_delay"  # processing, misroute, late flight, generic delay
+    WEATHER_DELAY = "weather_delay"
     LOST = "lost"
     DAMAGED = "damaged"
-    RETURNED = "returned"
+    DESTROYED = "destroyed"  # disposed of, e.g. by customs
+    RETURNING = "returning"  # on its way back to the shop
+    RETURNED = "returned"  # back at the shop
+    CANCELLED = "cancelled"
+    REJECTED_BY_CARRIER = "rejected_by_carrier"  # did not meet the carrier's rules
     UNSHIPPABLE = "unshippable"  # the shop cannot ship it at all (out of stock, restricted destination)
+    OTHER = "other"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,11 +81,46 @@ class Order:
     value: Decimal
     currency: str
     customer_id: str
-    owner_x_user_id: str
+    # The X account the shop has on file for the buyer; None when it has none, which proves nothing:
+    # the bot then treats the order as not the sender's and reveals nothing about it.
+    owner_x_user_id: str | None
     customer_tier: Tier
     placed_on: date
     promised_on: date
     shipments: tuple[ShipmentRef, ...] = ()
+
+    def belongs_to(self, x_user_id: str) -> bool:
+        return self.owner_x_user_id is not None and self.owner_x_user_id == x_user_id
+
+
+@dataclass(frozen=True, kw_only=True)
+class NoSuchOrder:
+    """The order system found no order with this reference.
+
+    ``visible_since`` says how far back it could look: Shopify shows only the last 60 days of orders to
+    an app without ``read_all_orders``, so an empty answer about an older order is no proof of absence.
+    None means every order was searched.
+    """
+
+    number: str
+    visible_since: date | None = None
+
+    def rules_out(self, placed_on: date | None = None) -> bool:
+        """Whether the search was conclusive (for an order placed on ``placed_on``, when known)."""
+        if self.visible_since is None:
+            return True
+        return placed_on is not None and placed_on >= self.visible_since
+
+
+@dataclass(frozen=True, kw_only=True)
+class Checkpoint:
+    """One scan or event the carrier reported, oldest first in ``Shipment.checkpoints``."""
+
+    time: datetime | None  # aware when the carrier gave an offset or UTC; carriers report local times
+    message: str
+    location: str | None = None
+    status: ShipmentStatus | None = None
+    raw_code: str | None = None  # the provider's own code (AfterShip subtag, 17TRACK sub_status, ...)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,6 +132,30 @@ class Shipment:
     estimated_delivery: date | None = None
     delivered_on: date | None = None
     last_event: str | None = None
+    in_customs: bool = False  # with customs right now; informational, not a problem by itself
+    checkpoints: tuple[Checkpoint, ...] = ()
+    raw_status: str | None = None  # the provider's own status code, for the agent's eyes
+
+    def delay_days(self, *, promised_on: date, today: date) -> int:
+        """Whole days later than promised: see ``delay_days``."""
+        return delay_days(
+            promised_on=promised_on, delivered_on=self.delivered_on, estimated=self.estimated_delivery, today=today
+        )
+
+
+def delay_days(*, promised_on: date, delivered_on: date | None, estimated: date | None, today: date) -> int:
+    """Whole days between the promised date and the delivery: the actual one, else the estimate.
+
+    An estimate already in the past is broken, so it counts as today; with no estimate the parcel is
+    late by however long the promise has passed. Never negative: early is on time.
+    """
+    if delivered_on is not None:
+        expected = delivered_on
+    elif estimated is not None:
+        expected = max(estimated, today)
+    else:
+        expected = today
+    return max(0, (expected - promised_on).days)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,6 +1,7 @@
 """The narrow seams between dmcare and the outside world.
 
-Each Protocol has one sandbox implementation (integrations/sandbox) and, in later work, real adapters.
+Each Protocol has a sandbox implementation (integrations/sandbox) and real adapters (integrations/carriers,
+orders, loyalty, x); which one serves each role is configuration (integrations/providers.py).
 Every call that changes something outside takes an ``idempotency_key``: calling again with the same key
 must return the first result and change nothing, so the outbox can retry after a crash.
 """
@@ -15,6 +16,7 @@ from integrations.models import (
     Coupon,
     Dispatch,
     DispatchKind,
+    NoSuchOrder,
     Order,
     PointsAward,
     Refund,
@@ -24,12 +26,16 @@ from integrations.models import (
 
 
 class OrderSystem(Protocol):
-    async def find_order(self, number: str) -> Order | None:
-        """The order with this reference, or None when the shop has none."""
+    async def find_order(self, number: str) -> Order | NoSuchOrder:
+        """The order with this reference as the customer typed it ("#1001", "1001"), or why there is none."""
         ...
 
+
+class RefundService(Protocol):
     async def refund(self, *, order_number: str, amount: Decimal, idempotency_key: str) -> Refund: ...
 
+
+class DispatchService(Protocol):
     async def dispatch(self, *, order_number: str, kind: DispatchKind, idempotency_key: str) -> Dispatch:
         """Reship or expedite the order; the result carries the new tracking number."""
         ...
@@ -41,11 +47,13 @@ class TrackingService(Protocol):
         ...
 
 
-class LoyaltyService(Protocol):
+class PointsProgram(Protocol):
     async def award_points(
         self, *, customer_id: str, points: int, reason: str, idempotency_key: str
     ) -> PointsAward: ...
 
+
+class CouponIssuer(Protocol):
     async def create_coupon(
         self,
         *,
@@ -55,7 +63,9 @@ class LoyaltyService(Protocol):
         amount_off: Decimal | None,
         expires_on: date,
         idempotency_key: str,
-    ) -> Coupon: ...
+    ) -> Coupon:
+        """A single-use code for this customer, valid until the end of ``expires_on``."""
+        ...
 
 
 class DirectMessageChannel(Protocol):

@@ -18,8 +18,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.storage.tables import COMPENSATIONS, CONVERSATIONS, ESCALATIONS, MESSAGES
 from integrations.errors import RateLimitedError, RetryableIntegrationError
-from integrations.models import DispatchKind, Order, RateLimit, Shipment
-from integrations.protocols import DirectMessageChannel, LoyaltyService, OrderSystem, TrackingService
+from integrations.models import DispatchKind, NoSuchOrder, Order, RateLimit, Shipment
+from integrations.protocols import (
+    CouponIssuer,
+    DirectMessageChannel,
+    DispatchService,
+    OrderSystem,
+    PointsProgram,
+    RefundService,
+    TrackingService,
+)
 
 # Which failure event a command reports when it gives up, so the flow can hand over honestly.
 FAILURE_EVENTS = {
@@ -30,11 +38,16 @@ FAILURE_EVENTS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Services:
+    """One implementation per role; which provider plays each is configuration (integrations/providers.py)."""
+
     orders: OrderSystem
+    refunds: RefundService
+    dispatches: DispatchService
     tracking: TrackingService
-    loyalty: LoyaltyService
+    points: PointsProgram
+    coupons: CouponIssuer
     channel: DirectMessageChannel
 
 
@@ -139,11 +152,14 @@ class Executors:
     async def _lookup_order(self, command: CommandRun, now: datetime) -> Outcome:
         number = command.payload["order_number"]
         order = await self._services.orders.find_order(number)
-        if order is None:
-            return Outcome(
-                result={"found": False}, event_kind="order_not_found", event_payload={"order_number": number}
-            )
-        owned = order.owner_x_user_id == command.payload["customer_id"]
+        if isinstance(order, NoSuchOrder):
+            # An order system that cannot see old orders has not proved this one does not exist.
+            conclusive = order.rules_out()
+            absent = {"order_number": number, "conclusive": conclusive,
+                      "visible_since": order.visible_since.isoformat() if order.visible_since else None}  # fmt: skip
+            return Outcome(result={"found": False, "conclusive": conclusive}, event_kind="order_not_found",
+                           event_payload=absent)  # fmt: skip
+        owned = order.belongs_to(command.payload["customer_id"])
         # Someone else's order: the event says so and carries nothing else, so nothing can leak.
         payload: dict[str, Any] = {"owned": owned, "order": _order_facts(order) if owned else None}
         if owned:
@@ -228,12 +244,12 @@ class Executors:
         customer = payload["customer_id"]
         value = Decimal(str(payload["order_value"]))
         expires = date.fromisoformat(payload["expires_on"])
-        loyalty, orders = self._services.loyalty, self._services.orders
+        points, coupons, refunds = self._services.points, self._services.coupons, self._services.refunds
         parts: list[tuple[str, Callable[[], Awaitable[dict[str, Any]]]]] = []
 
         def coupon(part: str, **options: Any) -> tuple[str, Callable[[], Awaitable[dict[str, Any]]]]:
             async def pay() -> dict[str, Any]:
-                made = await loyalty.create_coupon(
+                made = await coupons.create_coupon(
                     customer_id=customer, expires_on=expires, idempotency_key=f"{key}:{part}", **options
                 )
                 return {"code": made.code, "expires_on": made.expires_on.isoformat(), "part": part}
@@ -243,7 +259,7 @@ class Executors:
         if alternative.get("points"):
 
             async def award() -> dict[str, Any]:
-                given = await loyalty.award_points(
+                given = await points.award_points(
                     customer_id=customer, points=int(alternative["points"]),
                     reason=f"Sorry about order #{payload['order_number']}", idempotency_key=f"{key}:points",
                 )  # fmt: skip
@@ -264,7 +280,7 @@ class Executors:
 
             async def refund() -> dict[str, Any]:
                 amount = (value * int(alternative["refund_percent"]) / 100).quantize(Decimal("0.01"))
-                made = await orders.refund(
+                made = await refunds.refund(
                     order_number=payload["order_number"], amount=amount, idempotency_key=f"{key}:refund"
                 )
                 return {"amount": str(made.amount), "currency": made.currency, "refund_id": made.refund_id}
@@ -279,7 +295,7 @@ class Executors:
             )
 
     async def _dispatch(self, command: CommandRun, now: datetime) -> Outcome:
-        dispatch = await self._services.orders.dispatch(
+        dispatch = await self._services.dispatches.dispatch(
             order_number=command.payload["order_number"], kind=DispatchKind(command.payload["kind"]),
             idempotency_key=command.payload["dispatch_key"],
         )  # fmt: skip

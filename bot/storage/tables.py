@@ -176,6 +176,36 @@ class IngestCursor(SQLModel, table=True):
     updated_at: datetime
 
 
+class ProviderIssuance(SQLModel, table=True):
+    """A change asked of a provider with no idempotency keys of its own (Smile points, Shopify codes).
+
+    Written under its unique key before the call and completed after it: a row still "started" on the
+    next try means an earlier call may have gone through, so the adapter looks for it before asking again.
+    """
+
+    __tablename__ = "provider_issuances"
+
+    idempotency_key: str = Field(primary_key=True)
+    provider: str
+    kind: str
+    status: str  # started | done
+    attempts: int = 1
+    result: dict[str, Any] | None = _json(nullable=True)
+    created_at: datetime
+    updated_at: datetime
+
+
+class ShipmentWatch(SQLModel, table=True):
+    """A conversation following a parcel, so a carrier's push reaches every conversation about it."""
+
+    __tablename__ = "shipment_watches"
+
+    tracking_number: str = Field(primary_key=True)  # normalized: upper case, no spaces
+    conversation_id: int = Field(primary_key=True)
+    carrier: str
+    created_at: datetime
+
+
 # The tables as SQLAlchemy Core objects, for the runtime's batched statements.
 FLOWS: Table = FlowVersion.__table__  # type: ignore[attr-defined]
 CONVERSATIONS: Table = Conversation.__table__  # type: ignore[attr-defined]
@@ -187,3 +217,5 @@ ESCALATIONS: Table = Escalation.__table__  # type: ignore[attr-defined]
 SEND_ATTEMPTS: Table = SendAttempt.__table__  # type: ignore[attr-defined]
 RATE_LIMIT_READINGS: Table = RateLimitReading.__table__  # type: ignore[attr-defined]
 INGEST_CURSORS: Table = IngestCursor.__table__  # type: ignore[attr-defined]
+ISSUANCES: Table = ProviderIssuance.__table__  # type: ignore[attr-defined]
+SHIPMENT_WATCHES: Table = ShipmentWatch.__table__  # type: ignore[attr-defined]

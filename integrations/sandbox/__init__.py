@@ -21,7 +21,15 @@ from integrations.sandbox.orders import SandboxOrders
 from integrations.sandbox.tracking import SandboxTracking
 
 if TYPE_CHECKING:
-    from integrations.protocols import DirectMessageChannel, LoyaltyService, OrderSystem, TrackingService
+    from integrations.protocols import (
+        CouponIssuer,
+        DirectMessageChannel,
+        DispatchService,
+        OrderSystem,
+        PointsProgram,
+        RefundService,
+        TrackingService,
+    )
 
 __all__ = [
     "DEFAULT_DEMO_DATA",
@@ -93,5 +101,10 @@ if TYPE_CHECKING:
     # mypy proves here that each sandbox satisfies its Protocol; nothing runs.
     def _satisfies_protocols(
         services: SandboxServices,
-    ) -> tuple[OrderSystem, TrackingService, LoyaltyService, DirectMessageChannel]:
-        return services.orders, services.tracking, services.loyalty, services.channel
+    ) -> tuple[
+        OrderSystem, RefundService, DispatchService, TrackingService, PointsProgram, CouponIssuer, DirectMessageChannel
+    ]:
+        return (
+            services.orders, services.orders, services.orders, services.tracking, services.loyalty, services.loyalty,
+            services.channel,
+        )  # fmt: skip

@@ -25,7 +25,7 @@ _COUPONS = TypeAdapter(Coupon)
 
 
 class SandboxLoyalty:
-    """LoyaltyService for the demo customers; an unknown customer is refused as a real program would."""
+    """PointsProgram and CouponIssuer for the demo customers; an unknown customer is refused as a real program would."""
 
     def __init__(self, *, data: DemoData, ledger: SandboxLedger) -> None:
         self._data = data

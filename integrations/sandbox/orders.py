@@ -10,7 +10,7 @@ from typing import Final
 from pydantic import TypeAdapter
 
 from integrations.errors import PermanentIntegrationError
-from integrations.models import Dispatch, DispatchKind, Order, Refund, ShipmentRef
+from integrations.models import Dispatch, DispatchKind, NoSuchOrder, Order, Refund, ShipmentRef
 from integrations.sandbox.demo_data import DemoData
 from integrations.sandbox.idempotency import previous_result, record_result, token_from_key
 from integrations.sandbox.ledger import LedgerIndex, LedgerRecord, SandboxLedger
@@ -51,7 +51,10 @@ def dispatches_by_tracking_number(ledger: SandboxLedger) -> LedgerIndex[Dispatch
 
 
 class SandboxOrders:
-    """OrderSystem over a demo shop. Refunds and dispatches live in the ledger, so they survive restarts."""
+    """OrderSystem, RefundService and DispatchService over a demo shop.
+
+    Refunds and dispatches live in the ledger, so they survive restarts.
+    """
 
     def __init__(self, *, data: DemoData, ledger: SandboxLedger) -> None:
         self._data = data
@@ -60,10 +63,10 @@ class SandboxOrders:
         self._dispatches = LedgerIndex(ledger, kind=DISPATCH, group_by=_for_order, value=_dispatch)
         self._dispatched_numbers = dispatches_by_tracking_number(ledger)
 
-    async def find_order(self, number: str) -> Order | None:
+    async def find_order(self, number: str) -> Order | NoSuchOrder:
         order = self._data.order(number)
         if order is None:
-            return None
+            return NoSuchOrder(number=number)  # the demo shop knows all its orders
         dispatched = tuple(
             ShipmentRef(carrier=d.carrier, tracking_number=d.tracking_number)
             for d in self._dispatches.get(order_key(order.number))

@@ -17,7 +17,15 @@ from pathlib import Path
 import pytest
 
 from integrations.models import SentMessage, ShipmentStatus, Tier
-from integrations.protocols import DirectMessageChannel, LoyaltyService, OrderSystem, TrackingService
+from integrations.protocols import (
+    CouponIssuer,
+    DirectMessageChannel,
+    DispatchService,
+    OrderSystem,
+    PointsProgram,
+    RefundService,
+    TrackingService,
+)
 from integrations.sandbox import build_sandbox
 from integrations.sandbox.loyalty import COUPON, POINTS
 from integrations.sandbox.orders import DISPATCH, REFUND
@@ -52,7 +60,24 @@ class OrdersUnderTest:
     owner_x_user_id: str
     owner_tier: Tier
     unknown_order_number: str
-    effects: Callable[[], int]  # refunds + dispatches made so far
+
+
+@dataclass(frozen=True, kw_only=True)
+class RefundsUnderTest:
+    service: RefundService
+    order_number: str
+    order_value: Decimal
+    unknown_order_number: str
+    effects: Callable[[], int]  # refunds made so far
+
+
+@dataclass(frozen=True, kw_only=True)
+class DispatchesUnderTest:
+    service: DispatchService
+    order_number: str
+    known_tracking_numbers: tuple[str, ...]  # the order's parcels before any dispatch
+    unknown_order_number: str
+    effects: Callable[[], int]  # dispatches made so far
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,12 +91,20 @@ class TrackingUnderTest:
 
 
 @dataclass(frozen=True, kw_only=True)
-class LoyaltyUnderTest:
-    service: LoyaltyService
+class PointsUnderTest:
+    service: PointsProgram
+    customer_id: str
+    unknown_customer_id: str
+    effects: Callable[[], int]  # points awards made so far
+
+
+@dataclass(frozen=True, kw_only=True)
+class CouponsUnderTest:
+    service: CouponIssuer
     customer_id: str
     unknown_customer_id: str
     today: date
-    effects: Callable[[], int]  # points awards + coupons issued so far
+    effects: Callable[[], int]  # coupons created so far
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -82,8 +115,11 @@ class ChannelUnderTest:
 
 
 ORDER_SYSTEMS = ["sandbox_orders"]
+REFUND_SERVICES = ["sandbox_refunds"]
+DISPATCH_SERVICES = ["sandbox_dispatches"]
 TRACKING_SERVICES = ["sandbox_tracking"]
-LOYALTY_SERVICES = ["sandbox_loyalty"]
+POINTS_PROGRAMS = ["sandbox_points"]
+COUPON_ISSUERS = ["sandbox_coupons"]
 DM_CHANNELS = ["sandbox_channel", "x_channel"]
 
 
@@ -100,8 +136,26 @@ def tracking_service(request: pytest.FixtureRequest) -> TrackingUnderTest:
 
 
 @pytest.fixture
-def loyalty_service(request: pytest.FixtureRequest) -> LoyaltyUnderTest:
-    harness: LoyaltyUnderTest = request.getfixturevalue(request.param)
+def refund_service(request: pytest.FixtureRequest) -> RefundsUnderTest:
+    harness: RefundsUnderTest = request.getfixturevalue(request.param)
+    return harness
+
+
+@pytest.fixture
+def dispatch_service(request: pytest.FixtureRequest) -> DispatchesUnderTest:
+    harness: DispatchesUnderTest = request.getfixturevalue(request.param)
+    return harness
+
+
+@pytest.fixture
+def points_program(request: pytest.FixtureRequest) -> PointsUnderTest:
+    harness: PointsUnderTest = request.getfixturevalue(request.param)
+    return harness
+
+
+@pytest.fixture
+def coupon_issuer(request: pytest.FixtureRequest) -> CouponsUnderTest:
+    harness: CouponsUnderTest = request.getfixturevalue(request.param)
     return harness
 
 
@@ -131,7 +185,30 @@ def sandbox_orders(contract_shop_file: Path) -> OrdersUnderTest:
         owner_x_user_id="1700000001",
         owner_tier=Tier.VIP,
         unknown_order_number="9999",
-        effects=lambda: sum(1 for r in sandbox.ledger.records() if r["kind"] in {REFUND, DISPATCH}),
+    )
+
+
+@pytest.fixture
+def sandbox_refunds(contract_shop_file: Path) -> RefundsUnderTest:
+    sandbox = build_sandbox(data_path=contract_shop_file, ledger_path=None, today=TODAY)
+    return RefundsUnderTest(
+        service=sandbox.orders,
+        order_number="2001",
+        order_value=Decimal("80.00"),
+        unknown_order_number="9999",
+        effects=lambda: sum(1 for r in sandbox.ledger.records() if r["kind"] == REFUND),
+    )
+
+
+@pytest.fixture
+def sandbox_dispatches(contract_shop_file: Path) -> DispatchesUnderTest:
+    sandbox = build_sandbox(data_path=contract_shop_file, ledger_path=None, today=TODAY)
+    return DispatchesUnderTest(
+        service=sandbox.orders,
+        order_number="2001",
+        known_tracking_numbers=("1Z5R89390357567127",),
+        unknown_order_number="9999",
+        effects=lambda: sum(1 for r in sandbox.ledger.records() if r["kind"] == DISPATCH),
     )
 
 
@@ -149,14 +226,25 @@ def sandbox_tracking(contract_shop_file: Path) -> TrackingUnderTest:
 
 
 @pytest.fixture
-def sandbox_loyalty(contract_shop_file: Path) -> LoyaltyUnderTest:
+def sandbox_points(contract_shop_file: Path) -> PointsUnderTest:
     sandbox = build_sandbox(data_path=contract_shop_file, ledger_path=None, today=TODAY)
-    return LoyaltyUnderTest(
+    return PointsUnderTest(
+        service=sandbox.loyalty,
+        customer_id="cust-1",
+        unknown_customer_id="cust-404",
+        effects=lambda: sum(1 for r in sandbox.ledger.records() if r["kind"] == POINTS),
+    )
+
+
+@pytest.fixture
+def sandbox_coupons(contract_shop_file: Path) -> CouponsUnderTest:
+    sandbox = build_sandbox(data_path=contract_shop_file, ledger_path=None, today=TODAY)
+    return CouponsUnderTest(
         service=sandbox.loyalty,
         customer_id="cust-1",
         unknown_customer_id="cust-404",
         today=TODAY,
-        effects=lambda: sum(1 for r in sandbox.ledger.records() if r["kind"] in {POINTS, COUPON}),
+        effects=lambda: sum(1 for r in sandbox.ledger.records() if r["kind"] == COUPON),
     )
 
 

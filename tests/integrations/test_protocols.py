@@ -8,15 +8,21 @@ from decimal import Decimal
 import pytest
 
 from integrations.errors import PermanentIntegrationError
-from integrations.models import Coupon, DispatchKind
+from integrations.models import Coupon, DispatchKind, NoSuchOrder, Order
 from tests.integrations.conftest import (
+    COUPON_ISSUERS,
+    DISPATCH_SERVICES,
     DM_CHANNELS,
-    LOYALTY_SERVICES,
     ORDER_SYSTEMS,
+    POINTS_PROGRAMS,
+    REFUND_SERVICES,
     TRACKING_SERVICES,
     ChannelUnderTest,
-    LoyaltyUnderTest,
+    CouponsUnderTest,
+    DispatchesUnderTest,
     OrdersUnderTest,
+    PointsUnderTest,
+    RefundsUnderTest,
     TrackingUnderTest,
 )
 
@@ -26,7 +32,7 @@ class TestOrderSystem:
     async def test_finds_an_order_with_its_value_owner_and_tier(self, order_system: OrdersUnderTest) -> None:
         order = await order_system.system.find_order(order_system.order_number)
 
-        assert order is not None
+        assert isinstance(order, Order)
         assert order.number == order_system.order_number
         assert order.value == order_system.order_value
         assert order.owner_x_user_id == order_system.owner_x_user_id
@@ -37,108 +43,123 @@ class TestOrderSystem:
     async def test_finds_an_order_as_customers_type_it(self, order_system: OrdersUnderTest, typed: str) -> None:
         order = await order_system.system.find_order(typed.format(n=order_system.order_number))
 
-        assert order is not None
+        assert isinstance(order, Order)
         assert order.number == order_system.order_number
 
-    async def test_unknown_order_is_none(self, order_system: OrdersUnderTest) -> None:
-        assert await order_system.system.find_order(order_system.unknown_order_number) is None
+    async def test_an_unknown_order_is_no_such_order(self, order_system: OrdersUnderTest) -> None:
+        absent = await order_system.system.find_order(order_system.unknown_order_number)
 
-    async def test_refund_twice_with_one_key_refunds_once(self, order_system: OrdersUnderTest) -> None:
-        first = await order_system.system.refund(
-            order_number=order_system.order_number, amount=Decimal("10.00"), idempotency_key="refund-1"
+        assert isinstance(absent, NoSuchOrder)
+        assert absent.number == order_system.unknown_order_number
+
+    async def test_the_order_belongs_only_to_its_owner(self, order_system: OrdersUnderTest) -> None:
+        order = await order_system.system.find_order(order_system.order_number)
+
+        assert isinstance(order, Order)
+        assert order.belongs_to(order_system.owner_x_user_id)
+        assert not order.belongs_to("1" + order_system.owner_x_user_id)
+
+
+@pytest.mark.parametrize("refund_service", REFUND_SERVICES, indirect=True)
+class TestRefundService:
+    async def test_refund_twice_with_one_key_refunds_once(self, refund_service: RefundsUnderTest) -> None:
+        first = await refund_service.service.refund(
+            order_number=refund_service.order_number, amount=Decimal("10.00"), idempotency_key="refund-1"
         )
-        again = await order_system.system.refund(
-            order_number=order_system.order_number, amount=Decimal("10.00"), idempotency_key="refund-1"
+        again = await refund_service.service.refund(
+            order_number=refund_service.order_number, amount=Decimal("10.00"), idempotency_key="refund-1"
         )
 
         assert again == first
         assert first.amount == Decimal("10.00")
-        assert order_system.effects() == 1
+        assert refund_service.effects() == 1
 
-    async def test_refunds_with_different_keys_are_different_refunds(self, order_system: OrdersUnderTest) -> None:
-        first = await order_system.system.refund(
-            order_number=order_system.order_number, amount=Decimal("1.00"), idempotency_key="refund-a"
+    async def test_refunds_with_different_keys_are_different_refunds(self, refund_service: RefundsUnderTest) -> None:
+        first = await refund_service.service.refund(
+            order_number=refund_service.order_number, amount=Decimal("1.00"), idempotency_key="refund-a"
         )
-        second = await order_system.system.refund(
-            order_number=order_system.order_number, amount=Decimal("1.00"), idempotency_key="refund-b"
+        second = await refund_service.service.refund(
+            order_number=refund_service.order_number, amount=Decimal("1.00"), idempotency_key="refund-b"
         )
 
         assert first.refund_id != second.refund_id
-        assert order_system.effects() == 2
+        assert refund_service.effects() == 2
 
-    async def test_refund_of_the_whole_value_is_allowed(self, order_system: OrdersUnderTest) -> None:
-        refund = await order_system.system.refund(
-            order_number=order_system.order_number, amount=order_system.order_value, idempotency_key="full"
+    async def test_refund_of_the_whole_value_is_allowed(self, refund_service: RefundsUnderTest) -> None:
+        refund = await refund_service.service.refund(
+            order_number=refund_service.order_number, amount=refund_service.order_value, idempotency_key="full"
         )
 
-        assert refund.amount == order_system.order_value
+        assert refund.amount == refund_service.order_value
 
     @pytest.mark.parametrize("excess", [Decimal("0.01"), Decimal("100")])
     async def test_refund_above_the_order_value_is_rejected(
-        self, order_system: OrdersUnderTest, excess: Decimal
+        self, refund_service: RefundsUnderTest, excess: Decimal
     ) -> None:
         with pytest.raises(PermanentIntegrationError, match="exceeds"):
-            await order_system.system.refund(
-                order_number=order_system.order_number,
-                amount=order_system.order_value + excess,
+            await refund_service.service.refund(
+                order_number=refund_service.order_number,
+                amount=refund_service.order_value + excess,
                 idempotency_key="too-much",
             )
-        assert order_system.effects() == 0
+        assert refund_service.effects() == 0
 
     @pytest.mark.parametrize("amount", [Decimal("0"), Decimal("-5")])
     async def test_refund_that_is_not_positive_is_rejected(
-        self, order_system: OrdersUnderTest, amount: Decimal
+        self, refund_service: RefundsUnderTest, amount: Decimal
     ) -> None:
         with pytest.raises(PermanentIntegrationError):
-            await order_system.system.refund(
-                order_number=order_system.order_number, amount=amount, idempotency_key="nothing"
+            await refund_service.service.refund(
+                order_number=refund_service.order_number, amount=amount, idempotency_key="nothing"
             )
-        assert order_system.effects() == 0
+        assert refund_service.effects() == 0
 
-    async def test_refund_of_an_unknown_order_is_rejected(self, order_system: OrdersUnderTest) -> None:
+    async def test_refund_of_an_unknown_order_is_rejected(self, refund_service: RefundsUnderTest) -> None:
         with pytest.raises(PermanentIntegrationError):
-            await order_system.system.refund(
-                order_number=order_system.unknown_order_number, amount=Decimal("1"), idempotency_key="ghost"
+            await refund_service.service.refund(
+                order_number=refund_service.unknown_order_number, amount=Decimal("1"), idempotency_key="ghost"
             )
-        assert order_system.effects() == 0
+        assert refund_service.effects() == 0
 
+
+
+@pytest.mark.parametrize("dispatch_service", DISPATCH_SERVICES, indirect=True)
+class TestDispatchService:
     @pytest.mark.parametrize("kind", list(DispatchKind))
     async def test_dispatch_twice_with_one_key_ships_once(
-        self, order_system: OrdersUnderTest, kind: DispatchKind
+        self, dispatch_service: DispatchesUnderTest, kind: DispatchKind
     ) -> None:
-        first = await order_system.system.dispatch(
-            order_number=order_system.order_number, kind=kind, idempotency_key="ship-1"
+        first = await dispatch_service.service.dispatch(
+            order_number=dispatch_service.order_number, kind=kind, idempotency_key="ship-1"
         )
-        again = await order_system.system.dispatch(
-            order_number=order_system.order_number, kind=kind, idempotency_key="ship-1"
+        again = await dispatch_service.service.dispatch(
+            order_number=dispatch_service.order_number, kind=kind, idempotency_key="ship-1"
         )
 
         assert again == first
         assert first.kind is kind
-        assert order_system.effects() == 1
+        assert dispatch_service.effects() == 1
 
-    async def test_dispatch_gives_a_new_tracking_number(self, order_system: OrdersUnderTest) -> None:
-        order = await order_system.system.find_order(order_system.order_number)
-        assert order is not None
-        first = await order_system.system.dispatch(
-            order_number=order.number, kind=DispatchKind.RESHIP, idempotency_key="ship-a"
+    async def test_dispatch_gives_a_new_tracking_number(self, dispatch_service: DispatchesUnderTest) -> None:
+        first = await dispatch_service.service.dispatch(
+            order_number=dispatch_service.order_number, kind=DispatchKind.RESHIP, idempotency_key="ship-a"
         )
-        second = await order_system.system.dispatch(
-            order_number=order.number, kind=DispatchKind.RESHIP, idempotency_key="ship-b"
+        second = await dispatch_service.service.dispatch(
+            order_number=dispatch_service.order_number, kind=DispatchKind.RESHIP, idempotency_key="ship-b"
         )
 
-        existing = {s.tracking_number for s in order.shipments}
+        existing = set(dispatch_service.known_tracking_numbers)
         assert first.tracking_number not in existing
         assert second.tracking_number not in existing | {first.tracking_number}
 
-    async def test_dispatch_of_an_unknown_order_is_rejected(self, order_system: OrdersUnderTest) -> None:
+    async def test_dispatch_of_an_unknown_order_is_rejected(self, dispatch_service: DispatchesUnderTest) -> None:
         with pytest.raises(PermanentIntegrationError):
-            await order_system.system.dispatch(
-                order_number=order_system.unknown_order_number,
+            await dispatch_service.service.dispatch(
+                order_number=dispatch_service.unknown_order_number,
                 kind=DispatchKind.RESHIP,
                 idempotency_key="ghost",
             )
-        assert order_system.effects() == 0
+        assert dispatch_service.effects() == 0
 
 
 @pytest.mark.parametrize("tracking_service", TRACKING_SERVICES, indirect=True)
@@ -161,44 +182,47 @@ class TestTrackingService:
         assert shipment is None
 
 
-@pytest.mark.parametrize("loyalty_service", LOYALTY_SERVICES, indirect=True)
-class TestLoyaltyService:
-    async def test_award_twice_with_one_key_awards_once(self, loyalty_service: LoyaltyUnderTest) -> None:
-        first = await loyalty_service.service.award_points(
-            customer_id=loyalty_service.customer_id, points=200, reason="late parcel", idempotency_key="pts-1"
+@pytest.mark.parametrize("points_program", POINTS_PROGRAMS, indirect=True)
+class TestPointsProgram:
+    async def test_award_twice_with_one_key_awards_once(self, points_program: PointsUnderTest) -> None:
+        first = await points_program.service.award_points(
+            customer_id=points_program.customer_id, points=200, reason="late parcel", idempotency_key="pts-1"
         )
-        again = await loyalty_service.service.award_points(
-            customer_id=loyalty_service.customer_id, points=200, reason="late parcel", idempotency_key="pts-1"
+        again = await points_program.service.award_points(
+            customer_id=points_program.customer_id, points=200, reason="late parcel", idempotency_key="pts-1"
         )
 
         assert again == first
         assert first.points == 200
-        assert loyalty_service.effects() == 1
+        assert points_program.effects() == 1
 
-    async def test_awards_with_different_keys_are_different_awards(self, loyalty_service: LoyaltyUnderTest) -> None:
-        first = await loyalty_service.service.award_points(
-            customer_id=loyalty_service.customer_id, points=50, reason="a", idempotency_key="pts-a"
+    async def test_awards_with_different_keys_are_different_awards(self, points_program: PointsUnderTest) -> None:
+        first = await points_program.service.award_points(
+            customer_id=points_program.customer_id, points=50, reason="a", idempotency_key="pts-a"
         )
-        second = await loyalty_service.service.award_points(
-            customer_id=loyalty_service.customer_id, points=50, reason="b", idempotency_key="pts-b"
+        second = await points_program.service.award_points(
+            customer_id=points_program.customer_id, points=50, reason="b", idempotency_key="pts-b"
         )
 
         assert first.transaction_id != second.transaction_id
-        assert loyalty_service.effects() == 2
+        assert points_program.effects() == 2
 
-    async def test_award_to_an_unknown_customer_is_rejected(self, loyalty_service: LoyaltyUnderTest) -> None:
+    async def test_award_to_an_unknown_customer_is_rejected(self, points_program: PointsUnderTest) -> None:
         with pytest.raises(PermanentIntegrationError):
-            await loyalty_service.service.award_points(
-                customer_id=loyalty_service.unknown_customer_id, points=50, reason="x", idempotency_key="k"
+            await points_program.service.award_points(
+                customer_id=points_program.unknown_customer_id, points=50, reason="x", idempotency_key="k"
             )
-        assert loyalty_service.effects() == 0
+        assert points_program.effects() == 0
 
-    async def test_coupon_twice_with_one_key_is_one_coupon(self, loyalty_service: LoyaltyUnderTest) -> None:
-        expires = loyalty_service.today + timedelta(days=30)
+
+@pytest.mark.parametrize("coupon_issuer", COUPON_ISSUERS, indirect=True)
+class TestCouponIssuer:
+    async def test_coupon_twice_with_one_key_is_one_coupon(self, coupon_issuer: CouponsUnderTest) -> None:
+        expires = coupon_issuer.today + timedelta(days=30)
 
         async def issue() -> Coupon:
-            return await loyalty_service.service.create_coupon(
-                customer_id=loyalty_service.customer_id,
+            return await coupon_issuer.service.create_coupon(
+                customer_id=coupon_issuer.customer_id,
                 percent_off=15,
                 free_shipping=False,
                 amount_off=None,
@@ -211,17 +235,17 @@ class TestLoyaltyService:
 
         assert again == first
         assert (first.percent_off, first.expires_on) == (15, expires)
-        assert loyalty_service.effects() == 1
+        assert coupon_issuer.effects() == 1
 
-    async def test_coupons_with_different_keys_have_different_codes(self, loyalty_service: LoyaltyUnderTest) -> None:
+    async def test_coupons_with_different_keys_have_different_codes(self, coupon_issuer: CouponsUnderTest) -> None:
         codes = {
             (
-                await loyalty_service.service.create_coupon(
-                    customer_id=loyalty_service.customer_id,
+                await coupon_issuer.service.create_coupon(
+                    customer_id=coupon_issuer.customer_id,
                     percent_off=None,
                     free_shipping=True,
                     amount_off=None,
-                    expires_on=loyalty_service.today + timedelta(days=7),
+                    expires_on=coupon_issuer.today + timedelta(days=7),
                     idempotency_key=key,
                 )
             ).code
@@ -229,33 +253,33 @@ class TestLoyaltyService:
         }
 
         assert len(codes) == 2
-        assert loyalty_service.effects() == 2
+        assert coupon_issuer.effects() == 2
 
     @pytest.mark.parametrize("percent_off", [0, 101, -10])
     async def test_coupon_percentage_outside_1_to_100_is_rejected(
-        self, loyalty_service: LoyaltyUnderTest, percent_off: int
+        self, coupon_issuer: CouponsUnderTest, percent_off: int
     ) -> None:
         with pytest.raises(PermanentIntegrationError):
-            await loyalty_service.service.create_coupon(
-                customer_id=loyalty_service.customer_id,
+            await coupon_issuer.service.create_coupon(
+                customer_id=coupon_issuer.customer_id,
                 percent_off=percent_off,
                 free_shipping=False,
                 amount_off=None,
-                expires_on=loyalty_service.today + timedelta(days=30),
+                expires_on=coupon_issuer.today + timedelta(days=30),
                 idempotency_key="bad-percent",
             )
-        assert loyalty_service.effects() == 0
+        assert coupon_issuer.effects() == 0
 
     @pytest.mark.parametrize("percent_off", [1, 100])
     async def test_coupon_percentage_bounds_are_allowed(
-        self, loyalty_service: LoyaltyUnderTest, percent_off: int
+        self, coupon_issuer: CouponsUnderTest, percent_off: int
     ) -> None:
-        coupon = await loyalty_service.service.create_coupon(
-            customer_id=loyalty_service.customer_id,
+        coupon = await coupon_issuer.service.create_coupon(
+            customer_id=coupon_issuer.customer_id,
             percent_off=percent_off,
             free_shipping=False,
             amount_off=None,
-            expires_on=loyalty_service.today + timedelta(days=30),
+            expires_on=coupon_issuer.today + timedelta(days=30),
             idempotency_key=f"percent-{percent_off}",
         )
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from bot.runtime.executors import Services
 from bot.storage.tables import Compensation
 from integrations.errors import RetryableIntegrationError
-from integrations.models import Coupon, Dispatch, DispatchKind, Order, PointsAward, Refund
-from integrations.protocols import LoyaltyService, OrderSystem
+from integrations.models import PointsAward, Refund
+from integrations.protocols import PointsProgram, RefundService
 from integrations.sandbox import SandboxServices, SandboxTracking
 from tests.harness import Bot, make_bot
 
@@ -174,13 +173,10 @@ async def test_an_unexpected_event_hands_the_conversation_to_a_person(bot: Bot) 
 
 @dataclass
 class FlakyRefunds:
-    """An order system whose first refund call fails after the points were already awarded."""
+    """Refunds whose first call fails after the points were already awarded."""
 
-    inner: OrderSystem
+    inner: RefundService
     failures: int = 1
-
-    async def find_order(self, number: str) -> Order | None:
-        return await self.inner.find_order(number)
 
     async def refund(self, *, order_number: str, amount: Decimal, idempotency_key: str) -> Refund:
         if self.failures:
@@ -188,13 +184,10 @@ class FlakyRefunds:
             raise RetryableIntegrationError("gateway timeout", service="shop")
         return await self.inner.refund(order_number=order_number, amount=amount, idempotency_key=idempotency_key)
 
-    async def dispatch(self, *, order_number: str, kind: DispatchKind, idempotency_key: str) -> Dispatch:
-        return await self.inner.dispatch(order_number=order_number, kind=kind, idempotency_key=idempotency_key)
-
 
 @dataclass
 class CountingLoyalty:
-    inner: LoyaltyService
+    inner: PointsProgram
     awards: int = 0
 
     async def award_points(self, *, customer_id: str, points: int, reason: str, idempotency_key: str) -> PointsAward:
@@ -203,16 +196,13 @@ class CountingLoyalty:
             customer_id=customer_id, points=points, reason=reason, idempotency_key=idempotency_key
         )
 
-    async def create_coupon(self, **options: Any) -> Coupon:
-        return await self.inner.create_coupon(**options)
-
 
 async def test_a_part_paid_before_a_failure_is_not_paid_again(tmp_path: Path) -> None:
     loyalty: dict[str, CountingLoyalty] = {}
 
     def flaky(services: Services, sandbox: SandboxServices) -> Services:
-        loyalty["counting"] = CountingLoyalty(inner=services.loyalty)
-        return replace(services, orders=FlakyRefunds(inner=services.orders), loyalty=loyalty["counting"])
+        loyalty["counting"] = CountingLoyalty(inner=services.points)
+        return replace(services, refunds=FlakyRefunds(inner=services.refunds), points=loyalty["counting"])
 
     bot = make_bot(tmp_path, customize=flaky)
     await bot.send(LINA, "订单1006还没到")  # over 7 days late: full refund + 1000 points
@@ -227,8 +217,8 @@ async def test_a_refund_that_fails_for_good_hands_over_and_keeps_the_record(tmp_
     loyalty: dict[str, CountingLoyalty] = {}
 
     def broken(services: Services, sandbox: SandboxServices) -> Services:
-        loyalty["counting"] = CountingLoyalty(inner=services.loyalty)
-        return replace(services, orders=FlakyRefunds(inner=services.orders, failures=99), loyalty=loyalty["counting"])
+        loyalty["counting"] = CountingLoyalty(inner=services.points)
+        return replace(services, refunds=FlakyRefunds(inner=services.refunds, failures=99), points=loyalty["counting"])
 
     bot = make_bot(tmp_path, customize=broken, max_command_attempts=2)
     await bot.send(LINA, "订单1006还没到")

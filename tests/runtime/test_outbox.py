@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -38,8 +39,7 @@ async def test_two_workers_never_run_one_command_twice(tmp_path: Path) -> None:
 
 
 def replace_channel(bot: Bot, channel: ScriptedChannel) -> Services:
-    sandbox = bot.app.sandbox
-    return Services(orders=sandbox.orders, tracking=sandbox.tracking, loyalty=sandbox.loyalty, channel=channel)
+    return replace(bot.app.services, channel=channel)
 
 
 async def test_a_reply_waits_out_an_outage_and_is_sent_once(tmp_path: Path) -> None:

@@ -1,0 +1,1 @@
+"""Carrier tracking adapters (AfterShip, 17TRACK) mapped into integrations.models.Shipment."""

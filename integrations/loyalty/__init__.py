@@ -1,0 +1,1 @@
+"""Loyalty and coupon adapters (Smile.io points, Shopify discount codes)."""

@@ -1,0 +1,1 @@
+"""Order-system adapters (Shopify Admin GraphQL)."""

@@ -1,0 +1,1 @@
+"""Fake provider servers for tests and benches: each speaks its provider's documented wire format."""
