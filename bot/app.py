@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
+from bot.providers import Providers, build_providers
 from bot.runtime.clock import Clock, SystemClock
 from bot.runtime.executors import Executors, Services
 from bot.runtime.flow_registry import FlowRegistry
@@ -34,6 +35,12 @@ class App:
     runtime: Runtime
     sandbox: SandboxServices
     services: Services
+    providers: Providers
+
+    async def aclose(self) -> None:
+        """Close the providers' connections, then the rest."""
+        await self.providers.aclose()
+        self.close()
 
     def close(self) -> None:
         self.sandbox.close()
@@ -68,10 +75,11 @@ def build_app(
         today=today or clock.now().astimezone(shop_zone).date(),
         on_delivered=on_delivered,
     )
-    services = Services(
-        orders=sandbox.orders, refunds=sandbox.orders, dispatches=sandbox.orders, tracking=sandbox.tracking,
-        points=sandbox.loyalty, coupons=sandbox.loyalty, channel=channel or sandbox.channel,
+    providers = build_providers(
+        settings, sandbox=sandbox, channel=channel or sandbox.channel, engine=engine,
+        today=lambda: clock.now().astimezone(shop_zone).date(),
     )  # fmt: skip
+    services = providers.services
     if customize is not None:
         services = customize(services, sandbox)
     executors = Executors(
@@ -85,6 +93,7 @@ def build_app(
                                  max_hold_seconds=settings.batch_max_hold_seconds),
         outbox=Outbox(engine=engine, executors=executors, clock=clock, max_attempts=settings.max_command_attempts,
                       trace=trace, send_budget=send_budget,
+                      lookup_patience=timedelta(seconds=settings.lookup_patience_seconds),
                       # A lease outlives the slowest send: a lookup of earlier attempts, then the send.
                       lease=timedelta(seconds=60 + 5 * settings.x_timeout_seconds)),
         flows=flows,
@@ -96,4 +105,6 @@ def build_app(
     # What start-up loaded (flows, the demo shop) lives as long as the process: keep the collector's
     # full passes off it, or every step pays for walking it again.
     gc.freeze()
-    return App(settings=settings, engine=engine, runtime=runtime, sandbox=sandbox, services=services)
+    return App(
+        settings=settings, engine=engine, runtime=runtime, sandbox=sandbox, services=services, providers=providers
+    )

@@ -191,7 +191,7 @@ async def _chat(arguments: argparse.Namespace) -> int:
             )  # fmt: skip
             await runtime.drain()
     finally:
-        app.close()
+        await app.aclose()
     return 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.runtime.send_budget import parse_windows
@@ -21,7 +21,8 @@ SANDBOX_READ_BUDGET = "300/15m"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="DMCARE_", frozen=True, extra="ignore")
+    # hide_input_in_errors: a validation error must not print the keys it was given.
+    model_config = SettingsConfigDict(env_prefix="DMCARE_", frozen=True, extra="ignore", hide_input_in_errors=True)
 
     database_url: str = "sqlite:///dmcare.db"
     flow_file: Path | None = None  # None: the bundled default flow
@@ -57,6 +58,58 @@ class Settings(BaseSettings):
     x_poll_interval_seconds: float = Field(60.0, gt=0)
     x_first_backfill_hours: float = Field(24.0, ge=0, le=720)
     x_timeout_seconds: float = Field(10.0, gt=0, le=120)
+
+    # --- providers: which service plays each role; the sandbox by default (integrations/providers) -------
+    orders_provider: Literal["sandbox", "shopify"] = "sandbox"
+    refunds_provider: Literal["sandbox", "shopify", "manual"] | None = None  # default: as orders
+    dispatch_provider: Literal["sandbox", "manual"] | None = None  # default: sandbox with it, else manual
+    tracking_provider: Literal["sandbox", "aftership", "17track"] = "sandbox"
+    points_provider: Literal["sandbox", "smile"] = "sandbox"
+    coupons_provider: Literal["sandbox", "shopify"] = "sandbox"
+    provider_timeout_seconds: float = Field(10.0, gt=0, le=120)
+    tracking_cache_seconds: float = Field(600.0, ge=0)  # carriers update a few times a day at most
+    order_cache_seconds: float = Field(30.0, ge=0)  # refunds and new fulfilments must show soon
+    # How long a customer waits on a lookup that keeps failing before a person is brought in.
+    lookup_patience_seconds: float = Field(45.0, gt=0, le=3600)
+
+    shopify_shop_domain: str | None = None  # "my-shop.myshopify.com"
+    shopify_base_url: str | None = None  # default https://<shop domain>; a test server or proxy otherwise
+    shopify_access_token: SecretStr | None = None
+    shopify_api_version: str = "2026-07"
+    shopify_vip_tags: str = "vip"  # comma-separated customer tags that make a VIP
+    shopify_x_user_id_metafield: str = "dmcare.x_user_id"  # namespace.key on the Customer
+    shopify_promise_days: int = Field(14, ge=1, le=365)  # promised delivery = placed + this, unless set
+
+    aftership_api_key: SecretStr | None = None
+    aftership_base_url: str = "https://api.aftership.com/tracking/2026-07"
+    aftership_webhook_secret: SecretStr | None = None  # enables POST /webhooks/aftership
+
+    seventeen_track_api_key: SecretStr | None = None
+    seventeen_track_base_url: str = "https://api.17track.net/track/v2.2"
+
+    smile_api_key: SecretStr | None = None
+    smile_base_url: str = "https://api.smile.io/v1"
+
+    @model_validator(mode="after")
+    def _providers_have_their_keys(self) -> Settings:
+        """A provider chosen without its key is a mistake to report at start-up, naming the variable."""
+        needs = {
+            "shopify": ("shopify_access_token", "shopify_shop_domain|shopify_base_url"),
+            "aftership": ("aftership_api_key",),
+            "17track": ("seventeen_track_api_key",),
+            "smile": ("smile_api_key",),
+        }
+        chosen = {self.orders_provider, self.refunds_provider, self.tracking_provider, self.points_provider,
+                  self.coupons_provider}  # fmt: skip
+        missing = [
+            "DMCARE_" + " or DMCARE_".join(name.upper() for name in field.split("|"))
+            for provider in sorted(p for p in chosen if p in needs)
+            for field in needs[provider]
+            if not any(_given(getattr(self, name)) for name in field.split("|"))
+        ]
+        if missing:
+            raise ValueError("a chosen provider needs " + ", ".join(missing))
+        return self
 
     @field_validator("x_send_budget", "x_read_budget")
     @classmethod
@@ -99,3 +152,9 @@ class Settings(BaseSettings):
             database = Path(self.database_url.removeprefix("sqlite:///"))
             return database.with_name(database.name + ".sandbox.jsonl")
         return None
+
+
+def _given(value: object) -> bool:
+    if isinstance(value, SecretStr):
+        return bool(value.get_secret_value().strip())
+    return bool(value and str(value).strip())

@@ -24,6 +24,7 @@ EVENTS: Final[dict[str, str]] = {
     "agent_reply": "an agent wrote to the customer from the console",
     "agent_handback": "an agent handed the conversation back to the bot",
     "agent_close": "an agent closed the conversation",
+    "shipment_update": "a carrier pushed news about a parcel this conversation follows (ignored where unhandled)",
 }
 
 # Boolean facts a guard (`when:`) may combine with and / or / not.
@@ -49,6 +50,12 @@ FACTS: Final[dict[str, str]] = {
     "needs_approval": "the best offer is above the bot's approval limit",
     "refund_allowed": "the offer lets the customer take a refund",
     "needs_dispatch": "the chosen remedy needs a reship or expedite",
+    "order_search_conclusive": "the order system could see every order, so 'not found' means no such order",
+    "news_first_scan": "pushed news: the parcel got its first carrier scan (it is moving)",
+    "news_out_for_delivery": "pushed news: the parcel is out for delivery",
+    "news_delivered": "pushed news: the parcel was delivered",
+    "news_problem": "pushed news: the carrier reports a problem (lost, damaged, returned, address, ...)",
+    "news_on_replacement": "pushed news is about the replacement parcel the bot booked",
 }
 
 # Actions a transition may carry out, with the shape of their argument.

@@ -39,6 +39,7 @@ CHOICE_PARTS: tuple[tuple[Intent, tuple[str, ...]], ...] = (
 
 # How much a parcel's situation weighs when an order has several: a person-needing problem first.
 SEVERITY = {"parcel_problem": 5, "lost": 4, "damaged": 4, "unshippable": 3, "customs": 2, "late": 2}
+PROBLEM_SITUATIONS = frozenset({"parcel_problem", "lost", "damaged"})
 READ_AT_MOST = 4000  # characters of a message the bot reads; a DM is at most 10,000
 INTENT_FACTS = frozenset({"wants_human", "said_yes", "said_no", "wants_refund", "chose_alternative"})
 RATING_FACTS = frozenset({"has_rating", "low_rating"})
@@ -96,6 +97,10 @@ class Reader:
             facts["needs_dispatch"] = needs_dispatch(context)
         elif kind == "dispatched":
             context["dispatch"] = event.payload
+        elif kind == "order_not_found":
+            facts["order_search_conclusive"] = bool(event.payload.get("conclusive", True))
+        elif kind == "shipment_update":
+            self._read_news(context, event.payload, reading)
         elif kind == "agent_reply":
             reading.agent_text = str(event.payload.get("text", ""))
         return reading
@@ -127,6 +132,25 @@ class Reader:
             if offer:
                 reading.chosen = choose_alternative(offer["alternatives"], intents)
             facts["chose_alternative"] = reading.chosen is not None
+
+    def _read_news(self, context: JSON, payload: JSON, reading: Reading) -> None:
+        """A carrier's push about one of this conversation's parcels: what changed, in facts."""
+        news = payload["shipment"]
+        context["news"] = news
+        status, first = news.get("status"), bool(payload.get("first_of_tag", True))
+        facts = reading.facts
+        facts["news_first_scan"] = first and status == "in_transit"
+        facts["news_out_for_delivery"] = first and status == "out_for_delivery"
+        facts["news_delivered"] = status == "delivered"
+        order = context.get("order")
+        situation = (
+            assess(promised_on=date.fromisoformat(order["promised_on"]), shipment=news, today=reading.today).situation
+            if order
+            else None
+        )
+        facts["news_problem"] = situation in PROBLEM_SITUATIONS
+        replacement = (context.get("dispatch") or {}).get("tracking_number")
+        facts["news_on_replacement"] = replacement is not None and _same_parcel(replacement, news["tracking_number"])
 
     def _read_order(self, context: JSON, payload: JSON, reading: Reading) -> None:
         facts = reading.facts
@@ -232,3 +256,10 @@ def _chosen_alternative(context: JSON) -> dict[str, Any] | None:
 
 def alternative_from(data: JSON) -> Alternative:
     return Alternative.model_validate(data)
+
+
+def _same_parcel(first: str, second: str) -> bool:
+    def key(number: str) -> str:
+        return "".join(number.split()).replace("-", "").upper()
+
+    return key(first) == key(second)

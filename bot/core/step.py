@@ -314,6 +314,12 @@ class DecisionCore:
                 return str(context.get("delay_days") or 0)
             case "delay":
                 return _days(int(context.get("delay_days") or 0), language)
+            case "news_carrier":
+                return _carrier_name((context.get("news") or {}).get("carrier") or "")
+            case "news_tracking_number":
+                return str((context.get("news") or {}).get("tracking_number") or "")
+            case "news_delivered_on":
+                return format_date((context.get("news") or {}).get("delivered_on"), language)
             case "new_carrier":
                 return _carrier_name(dispatch.get("carrier") or "")
             case "new_tracking_number":

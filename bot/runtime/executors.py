@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy import Engine, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bot.storage.tables import COMPENSATIONS, CONVERSATIONS, ESCALATIONS, MESSAGES
+from bot.storage.tables import COMPENSATIONS, CONVERSATIONS, ESCALATIONS, MESSAGES, SHIPMENT_WATCHES
+from integrations.caching import tracking_key
 from integrations.errors import RateLimitedError, RetryableIntegrationError
 from integrations.models import DispatchKind, NoSuchOrder, Order, RateLimit, Shipment
 from integrations.protocols import (
@@ -192,10 +193,12 @@ class Executors:
             carrier, number = parcel["carrier"], parcel["tracking_number"]
             shipment = await self._services.tracking.track(carrier=carrier, tracking_number=number)
             found.append(
-                _shipment_facts(shipment)
+                shipment_facts(shipment)
                 if shipment is not None
                 else {"carrier": carrier, "tracking_number": number, "status": "unknown"}
             )
+        parcels = [(parcel["carrier"], parcel["tracking_number"]) for parcel in command.payload["shipments"]]
+        self._watch(command.conversation_id, parcels, now)
         return Outcome(
             result={"statuses": [parcel["status"] for parcel in found]},
             event_kind="tracking_found",
@@ -299,11 +302,30 @@ class Executors:
             order_number=command.payload["order_number"], kind=DispatchKind(command.payload["kind"]),
             idempotency_key=command.payload["dispatch_key"],
         )  # fmt: skip
+        self._watch(command.conversation_id, [(dispatch.carrier, dispatch.tracking_number)], now)
         facts = {
             "kind": dispatch.kind.value, "carrier": dispatch.carrier, "tracking_number": dispatch.tracking_number,
             "estimated_delivery": dispatch.estimated_delivery.isoformat() if dispatch.estimated_delivery else None,
         }  # fmt: skip
         return Outcome(result=facts, event_kind="dispatched", event_payload=facts)
+
+    def _watch(self, conversation_id: int, parcels: list[tuple[str, str]], now: datetime) -> None:
+        """Follow these parcels from this conversation, so a carrier's push about them reaches it."""
+        rows = [
+            {"tracking_number": tracking_key(number), "conversation_id": conversation_id, "carrier": carrier,
+             "created_at": now}
+            for carrier, number in parcels
+        ]  # fmt: skip
+        if not rows:
+            return
+        with self._engine.begin() as connection:
+            dialect_insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+            connection.execute(
+                dialect_insert(SHIPMENT_WATCHES).on_conflict_do_nothing(
+                    index_elements=["tracking_number", "conversation_id"]
+                ),
+                rows,
+            )
 
     async def _escalate(self, command: CommandRun, now: datetime) -> Outcome:
         payload = command.payload
@@ -322,6 +344,10 @@ class Executors:
     async def _schedule_timeout(self, command: CommandRun, now: datetime) -> Outcome:
         # The command only becomes due when the timer fires; firing is feeding the timeout event back.
         return Outcome(result={"fired_at": now.isoformat()}, event_kind="timeout", event_payload=dict(command.payload))
+
+
+# The agent sees the latest few scans; the whole history stays with the carrier.
+CHECKPOINTS_KEPT = 5
 
 
 def compensation_key(order_number: str) -> str:
@@ -352,11 +378,16 @@ def _order_facts(order: Order) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _shipment_facts(shipment: Shipment) -> dict[str, Any]:
+def shipment_facts(shipment: Shipment) -> dict[str, Any]:
+    """What the flow and the agent see of a parcel: the normalized view, latest checkpoints only."""
     return {
         "carrier": shipment.carrier, "tracking_number": shipment.tracking_number, "status": shipment.status.value,
         "exception": shipment.exception.value if shipment.exception else None,
         "estimated_delivery": shipment.estimated_delivery.isoformat() if shipment.estimated_delivery else None,
         "delivered_on": shipment.delivered_on.isoformat() if shipment.delivered_on else None,
-        "last_event": shipment.last_event,
+        "last_event": shipment.last_event, "in_customs": shipment.in_customs, "raw_status": shipment.raw_status,
+        "checkpoints": [
+            {"time": c.time.isoformat() if c.time else None, "message": c.message, "location": c.location}
+            for c in shipment.checkpoints[-CHECKPOINTS_KEPT:]
+        ],
     }  # fmt: skip

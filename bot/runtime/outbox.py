@@ -47,8 +47,10 @@ class Outbox:
         lease: timedelta = timedelta(seconds=60),  # longer than the slowest command can take
         trace: Trace | None = None,
         send_budget: SendBudget | None = None,
+        lookup_patience: timedelta = timedelta(seconds=45),
     ) -> None:
         self._engine = engine
+        self._lookup_patience = lookup_patience
         self._budget = send_budget
         self._round_attempt = 0  # the last budget attempt claimed by the round under way
         self._executors = executors
@@ -234,9 +236,10 @@ class Outbox:
                         # Once a send may have gone out it stays uncertain until it is done or found: a
                         # later attempt that failed for certain (even the lookup) says nothing about it.
                         uncertain = writer.stamp(run.uncertain_since or now)
-                    if self._retry(run, tries, outcome, now):
+                    retry_at = now + _backoff(tries, outcome, persistent=run.kind in PERSISTENT)
+                    if self._retry(run, tries, outcome, retry_at):
                         status, completed = "pending", None
-                        not_before = writer.stamp(now + _backoff(tries, outcome, persistent=run.kind in PERSISTENT))
+                        not_before = writer.stamp(retry_at)
                     else:
                         status = "failed"
                         event_kind = FAILURE_EVENTS.get(run.kind)
@@ -279,12 +282,15 @@ class Outbox:
             )  # fmt: skip
             writer.update(connection, "messages", ("delivered_at", "external_id"), "command_key", delivered)
 
-    def _retry(self, run: CommandRun, tries: int, error: Exception, now: datetime) -> bool:
+    def _retry(self, run: CommandRun, tries: int, error: Exception, retry_at: datetime) -> bool:
         if isinstance(error, PermanentIntegrationError):
             return False
         if run.kind in PERSISTENT:
             # A reply or a hand-over is never given up after a few quick tries: it waits out an outage.
-            return run.created_at is None or now - run.created_at < self._keep_sending_for
+            return run.created_at is None or retry_at - run.created_at < self._keep_sending_for
+        if run.kind in LOOKUPS and run.created_at is not None and retry_at - run.created_at > self._lookup_patience:
+            # The customer is waiting on this answer: past the patience, a person beats more silence.
+            return False
         return tries < self._max_attempts
 
     def _escalate_undelivered(self, connection: Connection, runs: list[CommandRun], now: datetime) -> None:
@@ -320,6 +326,8 @@ INBOX_COLUMNS = ("event_id", "kind", "channel", "customer_id", "conversation_id"
 
 # Commands that must reach the customer or an agent: retried for hours, not a few seconds.
 PERSISTENT = frozenset({"send_reply", "escalate"})
+# Commands a customer is waiting on: retried only as long as ``lookup_patience`` allows.
+LOOKUPS = frozenset({"lookup_order", "lookup_tracking"})
 
 
 def _backoff(tries: int, error: Exception, *, persistent: bool = False) -> timedelta:

@@ -25,9 +25,13 @@ from bot.runtime.flow_registry import FlowRegistry
 from bot.runtime.trace import Trace
 from bot.storage.bulk import BulkWriter
 from bot.storage.tables import COMMANDS, CONVERSATIONS, EVENTS
-from flows.compiler import FlowError
+from flows.compiler import FlowError, NoTransition
 
 log = logging.getLogger(__name__)
+
+# Events that bring news rather than ask for an answer: where the flow has no transition for one, it is
+# ignored instead of being a flow error that hands the conversation to a person.
+NEWS_EVENTS = frozenset({"shipment_update"})
 
 
 # Serialises batches across processes on PostgreSQL, so one conversation never runs in two workers.
@@ -200,6 +204,10 @@ class EventProcessor:
             decision = core.decide(snapshot, event)
             batch.check_keys(decision)
         except Exception as error:  # one bad event must not hold back every other one
+            if isinstance(error, NoTransition) and row["kind"] in NEWS_EVENTS:
+                # News the flow does not act on here (a parcel update while a person owns the conversation,
+                # or mid-lookup) changes nothing; the event stays in the inbox for the agent to see.
+                return self._report(row, "ignored: the flow does not act on this news here", snapshot.conversation_id)
             # Never silent, never stuck: the event is marked with the error, the conversation goes to a
             # person (the bot stops talking), and the rest of the batch goes on.
             kind = "flow error" if isinstance(error, FlowError) else f"{type(error).__name__}"
