@@ -118,7 +118,7 @@ ORDER_SYSTEMS = ["sandbox_orders"]
 REFUND_SERVICES = ["sandbox_refunds"]
 DISPATCH_SERVICES = ["sandbox_dispatches"]
 TRACKING_SERVICES = ["sandbox_tracking"]
-POINTS_PROGRAMS = ["sandbox_points"]
+POINTS_PROGRAMS = ["sandbox_points", "smile_points"]
 COUPON_ISSUERS = ["sandbox_coupons"]
 DM_CHANNELS = ["sandbox_channel", "x_channel"]
 
@@ -280,3 +280,6 @@ async def x_channel() -> AsyncIterator[ChannelUnderTest]:
         finally:
             await api.aclose()
             await x.aclose()
+
+
+from tests.integrations.loyalty.harness_smile import smile_points  # noqa: E402,F401
