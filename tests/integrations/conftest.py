@@ -117,7 +117,7 @@ class ChannelUnderTest:
 ORDER_SYSTEMS = ["sandbox_orders"]
 REFUND_SERVICES = ["sandbox_refunds"]
 DISPATCH_SERVICES = ["sandbox_dispatches"]
-TRACKING_SERVICES = ["sandbox_tracking"]
+TRACKING_SERVICES = ["sandbox_tracking", "seventeen_track_tracking"]
 POINTS_PROGRAMS = ["sandbox_points", "smile_points"]
 COUPON_ISSUERS = ["sandbox_coupons"]
 DM_CHANNELS = ["sandbox_channel", "x_channel"]
@@ -282,4 +282,5 @@ async def x_channel() -> AsyncIterator[ChannelUnderTest]:
             await x.aclose()
 
 
+from tests.integrations.carriers.harness_seventeen_track import seventeen_track_tracking  # noqa: E402,F401
 from tests.integrations.loyalty.harness_smile import smile_points  # noqa: E402,F401
