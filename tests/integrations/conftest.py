@@ -114,12 +114,12 @@ class ChannelUnderTest:
     deliveries: Callable[[], list[SentMessage]]  # what recipients have received, in order
 
 
-ORDER_SYSTEMS = ["sandbox_orders"]
-REFUND_SERVICES = ["sandbox_refunds"]
+ORDER_SYSTEMS = ["sandbox_orders", "shopify_orders"]
+REFUND_SERVICES = ["sandbox_refunds", "shopify_refunds"]
 DISPATCH_SERVICES = ["sandbox_dispatches"]
 TRACKING_SERVICES = ["sandbox_tracking", "seventeen_track_tracking"]
 POINTS_PROGRAMS = ["sandbox_points", "smile_points"]
-COUPON_ISSUERS = ["sandbox_coupons"]
+COUPON_ISSUERS = ["sandbox_coupons", "shopify_coupons"]
 DM_CHANNELS = ["sandbox_channel", "x_channel"]
 
 
@@ -284,3 +284,4 @@ async def x_channel() -> AsyncIterator[ChannelUnderTest]:
 
 from tests.integrations.carriers.harness_seventeen_track import seventeen_track_tracking  # noqa: E402,F401
 from tests.integrations.loyalty.harness_smile import smile_points  # noqa: E402,F401
+from tests.integrations.orders.harness_shopify import shopify_coupons, shopify_orders, shopify_refunds  # noqa: E402,F401
