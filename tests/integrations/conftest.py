@@ -117,7 +117,7 @@ class ChannelUnderTest:
 ORDER_SYSTEMS = ["sandbox_orders", "shopify_orders"]
 REFUND_SERVICES = ["sandbox_refunds", "shopify_refunds"]
 DISPATCH_SERVICES = ["sandbox_dispatches"]
-TRACKING_SERVICES = ["sandbox_tracking", "seventeen_track_tracking"]
+TRACKING_SERVICES = ["sandbox_tracking", "seventeen_track_tracking", "aftership_tracking"]
 POINTS_PROGRAMS = ["sandbox_points", "smile_points"]
 COUPON_ISSUERS = ["sandbox_coupons", "shopify_coupons"]
 DM_CHANNELS = ["sandbox_channel", "x_channel"]
@@ -282,6 +282,7 @@ async def x_channel() -> AsyncIterator[ChannelUnderTest]:
             await x.aclose()
 
 
+from tests.integrations.carriers.harness_aftership import aftership_tracking  # noqa: E402,F401
 from tests.integrations.carriers.harness_seventeen_track import seventeen_track_tracking  # noqa: E402,F401
 from tests.integrations.loyalty.harness_smile import smile_points  # noqa: E402,F401
 from tests.integrations.orders.harness_shopify import shopify_coupons, shopify_orders, shopify_refunds  # noqa: E402,F401
