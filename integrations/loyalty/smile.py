@@ -22,9 +22,13 @@ plain id); Smile has its own numeric ids, and the only lookup the reference docu
   used and remembered (a small in-memory map: Smile ids never change); none is "unknown customer";
   several is refused too, because Smile says email is not unique and points must not go to a stranger.
 
-A ``customer_id`` that is itself an email needs no entry. Anything else unmapped is refused without a
-request: a bare shop id is never taken for a Smile id, since a Shopify id "123" would name some other
-Smile customer.
+A ``customer_id`` that is itself an email needs no entry. For the rest, ``email_of`` (when given) asks
+the shop for the customer's email: a shop running Smile on Shopify shares it between the two, so
+``ShopifyOrders.customer_email`` turns a Shopify GID into the email looked up as above. Its answer is
+only ever an email, never taken for a Smile id. Anything still unmapped (no ``email_of``, or no email
+for that customer) is refused without a Smile request: a bare shop id is never taken for a Smile id,
+since a Shopify id "123" would name some other Smile customer. ``customer_ids`` wins over ``email_of``,
+for customers whose Smile account has another email.
 
 Left out: Smile's ``POST /activities`` (idempotent through ``distinct_id``, but it needs custom
 activity types on Plus/Enterprise plans and issues points asynchronously); looking customers up by the
@@ -36,7 +40,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
 
 import httpx
@@ -71,17 +75,25 @@ class SmilePoints:
     """Awards Smile points once per idempotency key; see the module docstring for how."""
 
     def __init__(
-        self, *, http: ProviderHttp, journal: IssuanceJournal, customer_ids: Mapping[str, str] | None = None
+        self,
+        *,
+        http: ProviderHttp,
+        journal: IssuanceJournal,
+        customer_ids: Mapping[str, str] | None = None,
+        email_of: Callable[[str], Awaitable[str | None]] | None = None,
     ) -> None:
         """
         Args:
             http: the Smile client (``connect`` builds one with the key, pacing and service name).
             journal: where each award is written down before Smile is asked.
             customer_ids: our customer id -> a Smile customer id or the customer's email.
+            email_of: our customer id -> the customer's email (None when the shop has none), asked for a
+                customer that ``customer_ids`` does not map and whose id is no email.
         """
         self._http = http
         self._journal = journal
         self._customer_ids = dict(customer_ids or {})
+        self._email_of = email_of
         self._smile_ids_by_email: dict[str, int] = {}
 
     @classmethod
@@ -91,6 +103,7 @@ class SmilePoints:
         api_key: str,
         journal: IssuanceJournal,
         customer_ids: Mapping[str, str] | None = None,
+        email_of: Callable[[str], Awaitable[str | None]] | None = None,
         base_url: str = DEFAULT_BASE_URL,
         timeout: float = 10.0,
         retry: RetryPolicy | None = None,
@@ -108,7 +121,7 @@ class SmilePoints:
             pacer=RequestPacer(rate=REQUESTS_PER_SECOND),
             transport=transport,
         )
-        return cls(http=http, journal=journal, customer_ids=customer_ids)
+        return cls(http=http, journal=journal, customer_ids=customer_ids, email_of=email_of)
 
     def __repr__(self) -> str:
         return f"SmilePoints(http={self._http!r})"
@@ -146,9 +159,7 @@ class SmilePoints:
     # -- the customer ------------------------------------------------------------------------------------
 
     async def _smile_customer(self, customer_id: str) -> int:
-        reference = self._customer_ids.get(customer_id)
-        if reference is None and _EMAIL.fullmatch(customer_id):
-            reference = customer_id
+        reference = await self._reference(customer_id)
         if reference is None:
             raise PermanentIntegrationError(
                 f"no Smile customer is configured for customer {customer_id!r}", service=SERVICE
@@ -167,6 +178,19 @@ class SmilePoints:
                 del self._smile_ids_by_email[next(iter(self._smile_ids_by_email))]  # the oldest entry
             self._smile_ids_by_email[email] = smile_id
         return smile_id
+
+    async def _reference(self, customer_id: str) -> str | None:
+        """A Smile customer id or an email for ``customer_id``; None when nothing names one."""
+        reference = self._customer_ids.get(customer_id)
+        if reference is not None:
+            return reference
+        if _EMAIL.fullmatch(customer_id):
+            return customer_id
+        if self._email_of is None:
+            return None
+        email = (await self._email_of(customer_id) or "").strip()
+        # Only an email: an answer of digits must not be taken for a Smile id (and pay someone else).
+        return email if _EMAIL.fullmatch(email) else None
 
     async def _look_up_by_email(self, email: str, *, customer_id: str) -> int:
         # limit=2: one match is all we may use, so a second one is all we need to see.

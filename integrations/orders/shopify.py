@@ -13,6 +13,10 @@ What Shopify does not say, and how this adapter fills it in:
 * **Old orders.** Without the ``read_all_orders`` scope Shopify shows only the last 60 days and silently
   leaves older orders out, so "not found" then means ``NoSuchOrder(visible_since=today - 60 days)``.
 
+Customers' emails (``customer_email``) are for loyalty programs that know a Shopify customer only by
+email (Smile). An email found is remembered in a small in-memory map and never logged; a customer
+without one is asked about again next time, since the customer may add one.
+
 Refunds use Shopify's ``@idempotent`` directive, so a lost answer can be asked again with the same key.
 The refund's note carries the key too: a retry after the refund went through finds it on the order and
 returns it without asking (Shopify would refuse the same key once the split of the amount changed).
@@ -42,6 +46,8 @@ VISIBLE_DAYS: Final = 60  # how far back an app without read_all_orders sees ord
 _READ_ALL_ORDERS: Final = "read_all_orders"
 
 _REFERENCE = re.compile(r"[A-Z0-9][A-Z0-9-]{0,30}")  # also keeps search syntax out of the query
+_CUSTOMER_GID = re.compile(r"gid://shopify/Customer/[0-9]{1,20}")
+_REMEMBERED_EMAILS: Final = 1024
 _X_TAG = re.compile(r"x:(\d{1,20})", re.IGNORECASE)
 
 # Shopify's tracking company (free text, as the merchant typed it) -> our carrier names.
@@ -90,6 +96,14 @@ query RefundTarget($q: String!) {
       refunds(first: 50) { id note totalRefundedSet { shopMoney { amount currencyCode } } }
     }
   }
+}
+"""
+
+# Customer.email is deprecated since API 2025-04 in favour of defaultEmailAddress { emailAddress }; it is
+# still served, and the fake speaks this shape. Move both together when Shopify removes it.
+CUSTOMER_EMAIL: Final = """
+query CustomerEmail($id: ID!) {
+  customer(id: $id) { email }
 }
 """
 
@@ -185,6 +199,7 @@ class ShopifyOrders:
         self._promise = timedelta(days=promise_days)
         self._prefixes = tuple(prefix.strip().upper() for prefix in order_prefixes if prefix.strip())
         self._today = today
+        self._emails: dict[str, str] = {}  # customer GID -> email, the oldest first
 
     # -- OrderSystem --------------------------------------------------------------------------------------
 
@@ -245,6 +260,34 @@ class ShopifyOrders:
         if reference.isdigit():
             names += [f"{prefix}{reference}" for prefix in self._prefixes]
         return tuple(dict.fromkeys(names))
+
+    # -- customers ----------------------------------------------------------------------------------------
+
+    async def customer_email(self, customer_id: str) -> str | None:
+        """The email of the Shopify customer ``customer_id`` (a GID, as ``Order.customer_id`` holds it).
+
+        None when the customer has no email or does not exist; "" (an order without a customer) and ids
+        that are no customer GID are None without asking, since Shopify would only refuse the query.
+        """
+        remembered = self._emails.get(customer_id)
+        if remembered is not None:
+            return remembered
+        if not _CUSTOMER_GID.fullmatch(customer_id):
+            return None
+        data = await self._admin.query(CUSTOMER_EMAIL, {"id": customer_id}, repeatable=True)
+        try:
+            customer = data["customer"]
+            email = None if customer is None else customer["email"]
+        except (KeyError, TypeError) as error:
+            raise malformed(f"a customer came in an unexpected shape ({type(error).__name__})") from None
+        if not isinstance(email, str | None):
+            raise malformed("a customer's email came in an unexpected shape")
+        email = (email or "").strip() or None
+        if email is not None:  # an absence is not remembered: the customer may add an email later
+            if len(self._emails) >= _REMEMBERED_EMAILS:
+                del self._emails[next(iter(self._emails))]  # the oldest entry
+            self._emails[customer_id] = email
+        return email
 
     # -- RefundService ------------------------------------------------------------------------------------
 

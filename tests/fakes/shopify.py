@@ -1,13 +1,15 @@
 """A fake Shopify Admin GraphQL endpoint that answers in Shopify's own JSON shapes.
 
 It is not a GraphQL server. It finds the root fields dmcare's adapters ask for (``orders``, ``shop``,
-``refundCreate``, ``discountCodeBasicCreate``, ...) in the document, reads their arguments (variables
-or literals) with a few regular expressions, and answers with Shopify's shapes: ``data``, mutations'
-``userErrors``, top-level ``errors`` with ``extensions.code``, and ``extensions.cost`` on every answer.
-Parts of an order (transactions, refunds, fulfillments, the customer, metafields) are only sent when
-the document asks for them, so an adapter that forgets to ask reads nothing.
+``customer``, ``refundCreate``, ``discountCodeBasicCreate``, ...) in the document, reads their arguments
+(variables or literals) with a few regular expressions, and answers with Shopify's shapes: ``data``,
+mutations' ``userErrors``, top-level ``errors`` with ``extensions.code``, and ``extensions.cost`` on every
+answer. Parts of an order (transactions, refunds, fulfillments, the customer, metafields) and of a
+customer (its email) are only sent when the document asks for them, so an adapter that forgets to ask
+reads nothing.
 
-What it keeps: orders (with a 60-day window unless the app holds ``read_all_orders``), customers,
+What it keeps: orders (with a 60-day window unless the app holds ``read_all_orders``), customers
+(``customer(id:)`` answers null for an id it does not hold, and an error for one that is no customer GID),
 discount codes (one per code, case-insensitive: a second is ``TAKEN``) and refunds (one per
 ``@idempotent`` key; never more than what is left on a payment).
 
@@ -24,8 +26,8 @@ by requests of that ``operationName`` when one is given; ``"user_error"`` only b
 * ``"internal_error"``: HTTP 200 with ``errors[].extensions.code == "INTERNAL_SERVER_ERROR"``, nothing done.
 * ``"user_error"``: the next mutation answers ``userErrors`` and changes nothing.
 
-Scopes are enforced: without ``read_orders``, ``write_orders`` or ``write_discounts`` the field answers
-``ACCESS_DENIED``.
+Scopes are enforced: without ``read_orders``, ``read_customers``, ``write_orders`` or ``write_discounts``
+the field answers ``ACCESS_DENIED``.
 """
 
 from __future__ import annotations
@@ -63,11 +65,15 @@ _ROOTS: Final = (
     "currentAppInstallation",
     "shop",
     "orders",
+    "customer",
     "refundCreate",
     "discountCodeBasicCreate",
     "discountCodeFreeShippingCreate",
     "codeDiscountNodeByCode",
 )
+# Roots only recognised with their arguments: ``customer(id:)`` at the root, while an order's own
+# ``customer { ... }`` takes none and must not be mistaken for it.
+_ROOTS_WITH_ARGUMENTS: Final = frozenset({"customer"})
 _MUTATIONS: Final = frozenset({"refundCreate", "discountCodeBasicCreate", "discountCodeFreeShippingCreate"})
 _DISCOUNT_INPUT: Final = {
     "discountCodeBasicCreate": ("basicCodeDiscount", "DiscountCodeBasic"),
@@ -75,12 +81,14 @@ _DISCOUNT_INPUT: Final = {
 }
 _REQUIRED_SCOPES: Final = {
     "orders": "read_orders",
+    "customer": "read_customers",
     "refundCreate": "write_orders",
     "discountCodeBasicCreate": "write_discounts",
     "discountCodeFreeShippingCreate": "write_discounts",
     "codeDiscountNodeByCode": "read_discounts",
 }
 _OPERATION = re.compile(r"^\s*(query|mutation)\s+(\w+)")
+_CUSTOMER_GID = re.compile(r"gid://shopify/Customer/\d+")
 _IDEMPOTENT = re.compile(r"@idempotent\(\s*key:\s*(\$\w+|\"[^\"]*\")\s*\)")
 
 
@@ -102,6 +110,7 @@ class FakeCustomer:
     tags: list[str] = field(default_factory=list)
     number_of_orders: int = 1
     metafields: dict[tuple[str, str], str] = field(default_factory=dict)
+    email: str | None = None
 
 
 @dataclass(kw_only=True)
@@ -185,10 +194,18 @@ class FakeShopify:
     # -- seeding ------------------------------------------------------------------------------------
 
     def add_customer(
-        self, *, tags: tuple[str, ...] = (), number_of_orders: int = 1, x_user_id: str | None = None
+        self,
+        *,
+        tags: tuple[str, ...] = (),
+        number_of_orders: int = 1,
+        x_user_id: str | None = None,
+        email: str | None = None,
     ) -> FakeCustomer:
         customer = FakeCustomer(
-            id=f"gid://shopify/Customer/{next(self._ids)}", tags=list(tags), number_of_orders=number_of_orders
+            id=f"gid://shopify/Customer/{next(self._ids)}",
+            tags=list(tags),
+            number_of_orders=number_of_orders,
+            email=email,
         )
         if x_user_id is not None:
             customer.metafields[("dmcare", "x_user_id")] = x_user_id
@@ -340,7 +357,7 @@ class FakeShopify:
     def _execute(self, document: str, variables: dict[str, Any], *, user_error: bool) -> dict[str, Any]:
         bucket = {"maximumAvailable": self.maximum_available, "currentlyAvailable": 1990.0, "restoreRate": 100.0}
         cost = {"requestedQueryCost": QUERY_COST, "actualQueryCost": QUERY_COST, "throttleStatus": bucket}
-        roots = [root for root in _ROOTS if re.search(rf"\b{root}\s*[({{]", document)]
+        roots = [root for root in _ROOTS if re.search(_root_pattern(root), document)]
         try:
             if not roots:
                 raise _GraphQLError("Field doesn't exist on type 'QueryRoot'", "undefinedField")
@@ -363,6 +380,8 @@ class FakeShopify:
             return {"ianaTimezone": self.timezone}
         if root == "orders":
             return self._orders(document, variables)
+        if root == "customer":
+            return self._customer(document, variables)
         if root == "refundCreate":
             return self._refund_create(document, variables)
         if root == "codeDiscountNodeByCode":
@@ -408,6 +427,24 @@ class FakeShopify:
             node["transactions"] = [_transaction_node(t, order.currency) for t in order.transactions]
         if re.search(r"\brefunds\s*\(", document):
             node["refunds"] = [_refund_node(refund) for refund in order.refunds]
+        return node
+
+    # -- customers ----------------------------------------------------------------------------------
+
+    def _customer(self, document: str, variables: dict[str, Any]) -> dict[str, Any] | None:
+        customer_id = _arguments(document, "customer", variables).get("id")
+        if not isinstance(customer_id, str) or not _CUSTOMER_GID.fullmatch(customer_id):
+            # UNCONFIRMED: Shopify's exact message and code for an id that is no customer GID.
+            raise _GraphQLError(f"Invalid global id '{customer_id}'", "argumentLiteralsIncompatible")
+        customer = self.customers.get(customer_id)
+        if customer is None:
+            return None  # Shopify's answer for a customer it does not hold: null, not an error
+        selection = _block(document, "customer") or ""
+        node: dict[str, Any] = {}
+        if re.search(r"\bid\b", selection):
+            node["id"] = customer.id
+        if re.search(r"\bemail\b", selection):
+            node["email"] = customer.email
         return node
 
     # -- refunds ------------------------------------------------------------------------------------
@@ -587,9 +624,16 @@ def _value(raw: str, variables: dict[str, Any]) -> Any:
     return {"true": True, "false": False}.get(raw, raw)  # enums stay strings
 
 
+def _root_pattern(root: str) -> str:
+    if root in _ROOTS_WITH_ARGUMENTS:
+        return rf"\b{root}\s*\("
+    return rf"\b{root}\s*[({{]"
+
+
 def _block(document: str, field_name: str) -> str | None:
-    """The ``{ ... }`` selection of the first ``field_name {`` in the document, braces included."""
-    match = re.search(rf"\b{field_name}\s*\{{", document)
+    """The ``{ ... }`` selection of the first ``field_name {`` (or ``field_name(...) {``) in the document,
+    braces included."""
+    match = re.search(rf"\b{field_name}\s*(?:\([^)]*\)\s*)?\{{", document)
     if match is None:
         return None
     depth = 0

@@ -6,7 +6,7 @@ import asyncio
 import itertools
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +20,11 @@ from integrations.http import ProviderHttp, RetryPolicy
 from integrations.journal import IssuanceJournal, MemoryIssuanceJournal
 from integrations.loyalty.smile import PAGE_SIZE, RECONCILE_PAGES, SmilePoints, note_marker
 from integrations.models import PointsAward
+from integrations.orders.shopify import ShopifyOrders
+from tests.fakes.shopify import FakeShopify
 from tests.fakes.smile import CREATE_TRANSACTION, CUSTOMERS, LIST_TRANSACTIONS, FakeSmile
+from tests.integrations.orders.harness_shopify import TOKEN as SHOPIFY_TOKEN
+from tests.integrations.orders.harness_shopify import shopify_admin
 from tests.integrations.x.sandbox.server import serve
 
 ADA = 304169228  # FakeSmile's seeded customer, ada@example.com, 120 points
@@ -43,12 +47,18 @@ class Smile:
     opened: list[SmilePoints] = field(default_factory=list)
 
     def points(
-        self, *, journal: IssuanceJournal | None = None, timeout: float = 2.0, api_key: str | None = None
+        self,
+        *,
+        journal: IssuanceJournal | None = None,
+        timeout: float = 2.0,
+        api_key: str | None = None,
+        email_of: Callable[[str], Awaitable[str | None]] | None = None,
     ) -> SmilePoints:
         adapter = SmilePoints.connect(
             api_key=api_key or self.fake.api_key,
             journal=journal or MemoryIssuanceJournal(),
             customer_ids=CUSTOMER_IDS,
+            email_of=email_of,
             base_url=self.base_url,
             timeout=timeout,
             retry=FAST_RETRIES,
@@ -263,6 +273,63 @@ async def test_a_customer_smile_does_not_know_for_sure_is_refused_for_good(
         await award(smile.points(), customer_id=customer_id)
 
     assert smile.fake.created == 0
+
+
+# -- Shopify customers, by the email Shopify holds --------------------------------------------------------
+
+
+async def test_a_shopify_customer_gets_one_award_through_the_email_shopify_holds(smile: Smile) -> None:
+    shop = FakeShopify(access_token=SHOPIFY_TOKEN)
+    buyer = shop.add_customer(email="ada@example.com")  # Ada's Smile account, made by Smile on Shopify
+    async with shopify_admin(shop) as admin:
+        points = smile.points(email_of=ShopifyOrders(admin=admin).customer_email, timeout=0.3)
+        smile.fake.fail_next("lost_response", endpoint=CREATE_TRANSACTION)
+        with pytest.raises(OutcomeUnknownError):
+            await award(points, customer_id=buyer.id)
+        retried = await award(points, customer_id=buyer.id)  # reconciles: finds the first instead of paying
+        again = await award(points, customer_id=buyer.id)  # done: the journal answers
+
+    [made] = smile.fake.transactions(customer_id=ADA)
+    assert retried == again == PointsAward(transaction_id=str(made["id"]), points=200)
+    assert smile.fake.created == 1
+    assert smile.fake.customers[ADA].points_balance == 320
+    assert shop.operations["CustomerEmail"] == 1  # remembered for the retry
+    assert smile.fake.requests[CUSTOMERS] == 1
+
+
+@pytest.mark.parametrize("who", ["without an email", "unknown to Shopify"])
+async def test_a_shopify_customer_without_an_email_is_refused_for_good_and_smile_is_not_asked(
+    smile: Smile, who: str
+) -> None:
+    shop = FakeShopify(access_token=SHOPIFY_TOKEN)
+    silent = shop.add_customer(email=None)
+    customer_id = silent.id if who == "without an email" else "gid://shopify/Customer/404404"
+    async with shopify_admin(shop) as admin:
+        points = smile.points(email_of=ShopifyOrders(admin=admin).customer_email)
+        with pytest.raises(PermanentIntegrationError, match="no Smile customer is configured"):
+            await award(points, customer_id=customer_id)
+
+    assert shop.operations["CustomerEmail"] == 1
+    assert smile.fake.created == 0
+    assert smile.fake.transactions() == []
+    assert smile.request_count() == 0
+
+
+async def test_email_of_is_asked_only_for_unmapped_ids_and_only_ever_names_an_email(smile: Smile) -> None:
+    asked: list[str] = []
+
+    async def email_of(customer_id: str) -> str | None:
+        asked.append(customer_id)
+        return str(ADA)  # a Smile id where an email belongs: it must not pay that customer
+
+    points = smile.points(email_of=email_of)
+    await award(points, customer_id="cust-9", key="mapped")  # customer_ids wins
+    await award(points, customer_id="ada@example.com", key="an-email")  # the id is the email
+    with pytest.raises(PermanentIntegrationError, match="no Smile customer is configured"):
+        await award(points, customer_id="gid://shopify/Customer/7", key="unmapped")
+
+    assert asked == ["gid://shopify/Customer/7"]
+    assert smile.fake.created == 2
 
 
 @pytest.mark.parametrize("amount", [0, -50])

@@ -25,7 +25,7 @@ from integrations.orders.shopify import ShopifyOrders, TierRule, carrier_name, o
 from integrations.orders.shopify_admin import ShopifyAdmin
 from tests.fakes.shopify import FakeShopify
 from tests.integrations.conftest import TODAY
-from tests.integrations.orders.harness_shopify import FAST, TOKEN, contract_shop, shopify_admin
+from tests.integrations.orders.harness_shopify import FAST, TOKEN, UNKNOWN_CUSTOMER, contract_shop, shopify_admin
 from tests.integrations.x.sandbox.server import serve
 
 OWNER = "1700000001"
@@ -216,6 +216,68 @@ def test_tracking_companies_map_onto_our_carrier_names(company: str | None, carr
 def test_order_references_are_normalised_and_search_syntax_refused() -> None:
     assert [order_reference(t) for t in ("#1001", " # 1001 ", "shop-1001-a")] == ["1001", "1001", "SHOP-1001-A"]
     assert [order_reference(t) for t in ("", "#", "1001 OR x", "name:1001", '"1001"')] == [None] * 5
+
+
+# -- customers' emails --------------------------------------------------------------------------------
+
+
+async def test_a_customers_email_comes_from_shopify_and_is_remembered() -> None:
+    fake = FakeShopify(access_token=TOKEN, today=TODAY)
+    buyer = fake.add_customer(email="ada@example.com")
+    fake.add_order(name="#1001", customer=buyer)
+    async with shopify_admin(fake) as admin:
+        orders = ShopifyOrders(admin=admin, today=lambda: TODAY)
+        order = await orders.find_order("1001")
+        assert isinstance(order, Order)
+
+        first = await orders.customer_email(order.customer_id)
+        again = await orders.customer_email(order.customer_id)
+
+    assert first == again == "ada@example.com"
+    assert fake.operations["CustomerEmail"] == 1  # the second answer was remembered
+
+
+async def test_a_customer_without_an_email_or_unknown_to_shopify_has_none_and_is_asked_again() -> None:
+    fake = FakeShopify(access_token=TOKEN, today=TODAY)
+    silent = fake.add_customer()
+    async with shopify_admin(fake) as admin:
+        orders = ShopifyOrders(admin=admin)
+        answers = [await orders.customer_email(customer_id) for customer_id in (silent.id, UNKNOWN_CUSTOMER) * 2]
+
+    assert answers == [None] * 4
+    assert fake.operations["CustomerEmail"] == 4  # an email may be added later: absences are not remembered
+
+
+async def test_an_id_that_is_no_customer_gid_has_no_email_and_is_not_sent_to_shopify() -> None:
+    fake, _ = contract_shop()
+    async with shopify_admin(fake) as admin:
+        orders = ShopifyOrders(admin=admin)
+        answers = [await orders.customer_email(customer_id) for customer_id in ("", "123", "gid://shopify/Order/1")]
+
+    assert answers == [None] * 3
+    assert fake.operations["CustomerEmail"] == 0
+
+
+async def test_reading_emails_without_read_customers_is_permanent() -> None:
+    fake = FakeShopify(access_token=TOKEN, today=TODAY, scopes=frozenset({"read_orders"}))
+    buyer = fake.add_customer(email="ada@example.com")
+
+    with pytest.raises(PermanentIntegrationError, match="access denied.*read_customers"):
+        async with shopify_admin(fake) as admin:
+            await ShopifyOrders(admin=admin).customer_email(buyer.id)
+
+
+async def test_a_customers_email_never_reaches_the_logs(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    fake = FakeShopify(access_token=TOKEN, today=TODAY)
+    buyer = fake.add_customer(email="private.person@example.com")
+    fake.fail_next("503", operation="CustomerEmail")
+    fake.fail_next("throttled", operation="CustomerEmail")
+    async with shopify_admin(fake) as admin:
+        assert await ShopifyOrders(admin=admin).customer_email(buyer.id) == "private.person@example.com"
+
+    assert any("throttled" in record.getMessage() for record in caplog.records)  # the logs were captured
+    assert "private.person" not in caplog.text
 
 
 # -- the 60-day window ---------------------------------------------------------------------------------
