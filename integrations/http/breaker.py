@@ -58,14 +58,17 @@ class CircuitBreaker:
             return BreakerState.HALF_OPEN
         return BreakerState.OPEN
 
-    def before_call(self) -> None:
-        """Let the call through, or raise ProviderUnavailableError when the breaker is open."""
+    def before_call(self) -> bool:
+        """Let the call through, or raise ProviderUnavailableError when the breaker is open.
+
+        Returns True when the call is the half-open probe: only that call may ``release_probe()``.
+        """
         state = self.state
         if state is BreakerState.CLOSED:
-            return
+            return False
         if state is BreakerState.HALF_OPEN and not self._probing:
             self._probing = True  # this call is the probe; the others keep failing fast until it answers
-            return
+            return True
         assert self._opened_at is not None
         left = max(0.0, self._reset_after - (self._clock() - self._opened_at))
         raise ProviderUnavailableError(

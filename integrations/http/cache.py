@@ -55,6 +55,7 @@ class CoalescingCache(Generic[K, V]):
         self._clock = clock
         self._entries: OrderedDict[K, tuple[float, V]] = OrderedDict()
         self._in_flight: dict[K, asyncio.Future[V]] = {}
+        self._overtaken: set[K] = set()  # put or forgotten while its load was out: the load's answer is older
         self.stats = CacheStats()
 
     async def get(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
@@ -76,8 +77,9 @@ class CoalescingCache(Generic[K, V]):
                 # shield: one waiter giving up must not cancel the load the others are waiting for.
                 return await asyncio.shield(running)
             except asyncio.CancelledError:
-                if not running.cancelled():
-                    raise  # this waiter itself was cancelled
+                task = asyncio.current_task()
+                if not running.cancelled() or (task is not None and task.cancelling()):
+                    raise  # this waiter itself was cancelled (perhaps in the same tick as the loader)
                 # The caller that was loading was cancelled: this one loads (or joins the next load).
 
     async def _load(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
@@ -94,15 +96,33 @@ class CoalescingCache(Generic[K, V]):
             future.exception()  # marked retrieved, so a future nobody else awaited does not warn
             raise
         else:
-            self.put(key, value)
+            if key not in self._overtaken:
+                self._store(key, value)
             future.set_result(value)
             return value
         finally:
             if self._in_flight.get(key) is future:
                 del self._in_flight[key]
+                self._overtaken.discard(key)
 
     def put(self, key: K, value: V) -> None:
-        """Remember ``value`` as the answer for ``key`` (a provider's push is fresher than any lookup)."""
+        """Remember ``value`` as the answer for ``key`` (a provider's push is fresher than any lookup).
+
+        A load of ``key`` already under way still answers its callers, but does not replace this value.
+        """
+        self._overtake(key)
+        self._store(key, value)
+
+    def forget(self, key: K) -> None:
+        """Drop the answer for ``key``; a load of it already under way is not kept either."""
+        self._overtake(key)
+        self._entries.pop(key, None)
+
+    def _overtake(self, key: K) -> None:
+        if key in self._in_flight:
+            self._overtaken.add(key)
+
+    def _store(self, key: K, value: V) -> None:
         ttl = self._empty_ttl if self._is_empty(value) else self._ttl
         if ttl <= 0:
             self._entries.pop(key, None)
@@ -111,6 +131,3 @@ class CoalescingCache(Generic[K, V]):
         self._entries.move_to_end(key)
         while len(self._entries) > self._max_entries:
             self._entries.popitem(last=False)
-
-    def forget(self, key: K) -> None:
-        self._entries.pop(key, None)

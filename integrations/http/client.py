@@ -6,6 +6,7 @@ What is retried, and how:
 |----------------------------------------|------------------------------|----------------------------------|
 | connection refused (nothing was sent)  | retried with backoff         | retried with backoff             |
 | timeout, dropped connection            | retried with backoff         | ``OutcomeUnknownError``          |
+| an answer that cannot be decoded       | retried with backoff         | ``OutcomeUnknownError``          |
 | 429                                    | waits as told, then retried  | waits as told, then retried      |
 | 5xx                                    | retried with backoff         | ``OutcomeUnknownError``          |
 | 2xx with a body that is not JSON       | retried with backoff         | ``OutcomeUnknownError``          |
@@ -15,13 +16,18 @@ A 429 is answered before anything is done, so it is safe to repeat even for a ch
 than ``RetryPolicy.max_delay`` is not slept on here: ``RateLimitedError`` carries it to the outbox.
 When retries run out, ``RetryableIntegrationError`` (or ``RateLimitedError``) reaches the caller.
 
-The breaker counts timeouts, dropped connections and 5xx as failures; a 429 or a 4xx proves the
-provider is up. Nothing here logs a URL, a header or a body: they hold keys, tracking numbers, names.
+A connect or pool timeout counts as refused: the request never left. The breaker counts timeouts,
+dropped connections and 5xx as failures; a 429 or a 4xx proves the provider is up.
+
+Nothing here logs a URL, a header or a body: they hold keys, tracking numbers, names. httpx and
+httpcore would (the URL at INFO, response headers at DEBUG), so during a provider call their records
+keep only what happened, not to what.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 import random
@@ -39,6 +45,9 @@ from integrations.http.retry import RetryPolicy, wait_from_headers
 __all__ = ["ProviderHttp", "ProviderResponse"]
 
 log = logging.getLogger(__name__)
+# httpx logs every request's full URL at INFO, and URLs carry tracking numbers and e-mail addresses.
+logging.getLogger("httpx").setLevel(logging.WARNING)
+logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 JSON = Any
 
@@ -118,21 +127,27 @@ class ProviderHttp:
         attempts = self._retry.attempts
         problem = "no attempt made"
         for attempt in range(attempts):
-            self.breaker.before_call()
-            if self._pacer is not None:
-                await self._pacer.acquire()
+            probe = self.breaker.before_call()
             try:
-                response = await self._client.request(method, path, json=json_body, params=params, headers=headers)
-            except httpx.ConnectError:
+                if self._pacer is not None:
+                    await self._pacer.acquire()
+                token = _in_provider_call.set(True)
+                try:
+                    response = await self._client.request(method, path, json=json_body, params=params, headers=headers)
+                finally:
+                    _in_provider_call.reset(token)
+            except _NOTHING_SENT:
                 self.breaker.record_failure()
                 problem = "cannot connect"  # nothing reached the provider: safe to repeat, whatever it was
-            except (httpx.TimeoutException, httpx.TransportError) as error:
+            except httpx.RequestError as error:  # timeouts, dropped connections, undecodable answers
                 self.breaker.record_failure()
                 problem = _describe(error)
                 if not repeatable:
                     raise self._unknown(method, problem) from None
-            except asyncio.CancelledError:
-                self.breaker.release_probe()
+            except BaseException:
+                # Cancelled (or our own mistake) before the provider answered: that says nothing about it.
+                if probe:
+                    self.breaker.release_probe()
                 raise
             else:
                 if response.status_code == 429:
@@ -184,6 +199,9 @@ class ProviderHttp:
 
 _NOT_JSON = object()
 
+# Errors raised before a request left: a change is as safe to repeat as a read.
+_NOTHING_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
 
 def _json(response: httpx.Response) -> Any:
     if not response.content:
@@ -197,4 +215,33 @@ def _json(response: httpx.Response) -> Any:
 def _describe(error: Exception) -> str:
     if isinstance(error, httpx.TimeoutException):
         return "timed out"
+    if isinstance(error, httpx.DecodingError):
+        return "an answer that could not be decoded"
     return f"lost the connection ({type(error).__name__})"
+
+
+_in_provider_call: contextvars.ContextVar[bool] = contextvars.ContextVar("in_provider_call", default=False)
+
+
+class _WithoutSecrets(logging.Filter):
+    """During a provider call: httpx's request line keeps the host, not the path or query (keys, tracking
+    numbers); httpcore's trace keeps the event's name, not its values (the response's headers)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not _in_provider_call.get():
+            return True
+        if record.name == "httpx":
+            if isinstance(record.args, tuple):
+                record.args = tuple(_origin(arg) if isinstance(arg, httpx.URL) else arg for arg in record.args)
+        else:
+            record.msg = str(record.msg).split(" ", 1)[0]
+            record.args = ()
+        return True
+
+
+def _origin(url: httpx.URL) -> str:
+    return f"{url.scheme}://{url.netloc.decode('ascii')}/..."
+
+
+for _name in ("httpx", "httpcore.connection", "httpcore.http11", "httpcore.http2", "httpcore.proxy", "httpcore.socks"):
+    logging.getLogger(_name).addFilter(_WithoutSecrets())
