@@ -22,6 +22,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/understanding.py
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/x_ingest.py
+	$(BIN)/python bench/lookups.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot flows integrations tests bench

@@ -24,7 +24,13 @@ from bot.runtime.executors import Services
 from bot.settings import Settings
 from bot.storage.issuance_journal import SqlIssuanceJournal
 from integrations.caching import CachedOrders, CachedTracking
+from integrations.carriers.aftership import AfterShipTracking
+from integrations.carriers.seventeen_track import SeventeenTrack
+from integrations.loyalty.shopify_coupons import ShopifyCoupons
+from integrations.loyalty.smile import SmilePoints
 from integrations.manual import ManualDispatch, ManualRefunds
+from integrations.orders.shopify import ShopifyOrders
+from integrations.orders.shopify_admin import ShopifyAdmin
 from integrations.protocols import (
     CouponIssuer,
     DirectMessageChannel,
@@ -85,8 +91,6 @@ def build_providers(
     tracking: TrackingService = sandbox.tracking
     tracking_cache: CachedTracking | None = None
     if settings.tracking_provider == "aftership":
-        from integrations.carriers.aftership import AfterShipTracking
-
         assert settings.aftership_api_key is not None
         aftership = AfterShipTracking.connect(
             api_key=settings.aftership_api_key.get_secret_value(), base_url=settings.aftership_base_url,
@@ -95,8 +99,6 @@ def build_providers(
         closers.append(aftership.aclose)
         tracking = tracking_cache = CachedTracking(inner=aftership, ttl=settings.tracking_cache_seconds)
     elif settings.tracking_provider == "17track":
-        from integrations.carriers.seventeen_track import SeventeenTrack
-
         assert settings.seventeen_track_api_key is not None
         seventeen = SeventeenTrack.connect(
             api_key=settings.seventeen_track_api_key.get_secret_value(),
@@ -107,12 +109,12 @@ def build_providers(
 
     points: PointsProgram = sandbox.loyalty
     if settings.points_provider == "smile":
-        from integrations.loyalty.smile import SmilePoints
-
         assert settings.smile_api_key is not None
+        # Smile finds customers by e-mail; with Shopify orders, the customer's e-mail comes from Shopify.
+        email_of = shopify.orders(today).customer_email if shopify is not None else None
         smile = SmilePoints.connect(
             api_key=settings.smile_api_key.get_secret_value(), journal=journal, base_url=settings.smile_base_url,
-            timeout=timeout,
+            timeout=timeout, email_of=email_of,
         )  # fmt: skip
         closers.append(smile.aclose)
         points = smile
@@ -134,14 +136,14 @@ def _chosen(settings: Settings) -> set[str]:
             settings.coupons_provider}  # fmt: skip
 
 
+
 class _ShopifyConnection:
     """One Admin API client shared by the roles Shopify plays (orders, refunds, coupons)."""
 
     def __init__(self, settings: Settings, closers: list[Callable[[], Awaitable[None]]]) -> None:
-        from integrations.orders.shopify_admin import ShopifyAdmin
-
         assert settings.shopify_access_token is not None
         self._settings = settings
+        self._orders: ShopifyOrders | None = None  # one instance plays orders and refunds
         self.admin = ShopifyAdmin.connect(
             shop_domain=settings.shopify_shop_domain, base_url=settings.shopify_base_url,
             access_token=settings.shopify_access_token.get_secret_value(), api_version=settings.shopify_api_version,
@@ -149,19 +151,18 @@ class _ShopifyConnection:
         )  # fmt: skip
         closers.append(self.admin.aclose)
 
-    def orders(self, today: Callable[[], date]) -> ShopifyOrdersType:
-        from integrations.orders.shopify import ShopifyOrders
-
+    def orders(self, today: Callable[[], date]) -> ShopifyOrders:
+        if self._orders is not None:
+            return self._orders
         settings = self._settings
-        return ShopifyOrders(
+        self._orders = ShopifyOrders(
             admin=self.admin,
             vip_tags=frozenset(tag.strip().lower() for tag in settings.shopify_vip_tags.split(",") if tag.strip()),
             x_user_id_metafield=settings.shopify_x_user_id_metafield,
             promise_days=settings.shopify_promise_days,
             today=today,
         )
+        return self._orders
 
-    def coupons(self, journal: SqlIssuanceJournal, today: Callable[[], date]) -> CouponIssuer:
-        from integrations.loyalty.shopify_coupons import ShopifyCoupons
-
+    def coupons(self, journal: SqlIssuanceJournal, today: Callable[[], date]) -> ShopifyCoupons:
         return ShopifyCoupons(admin=self.admin, journal=journal, today=today)

@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 SERVICE: Final = "17track"
 DEFAULT_BASE_URL: Final = "https://api.17track.net/track/v2.2"
 MAX_NUMBERS_PER_REQUEST: Final = 40
+# Batches under way at once. More would only wait at the 3-a-second pacer with a few numbers each, where
+# a batch held back keeps gathering lookups until a request slot is near.
+_BATCHES_IN_FLIGHT: Final = 2
 REQUESTS_PER_SECOND: Final = 3.0  # from the v1 docs; the v2.2 value is UNCONFIRMED, so stay under the old one
 
 # Our carrier names -> 17TRACK's numeric carrier keys. UNCONFIRMED: third-party code disagrees (another
@@ -103,6 +106,7 @@ class SeventeenTrack:
         self._pending: dict[_Parcel, asyncio.Future[Shipment | None]] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._batches: set[asyncio.Task[None]] = set()
+        self._closing = False
 
     @classmethod
     def connect(
@@ -142,7 +146,8 @@ class SeventeenTrack:
 
     async def aclose(self) -> None:
         """Fail lookups still waiting (retryable: nothing was decided), then close the connections."""
-        self._flush()
+        self._closing = True
+        self._flush(full=True)
         for task in list(self._batches):
             task.cancel()
         await asyncio.gather(*self._batches, return_exceptions=True)
@@ -170,15 +175,19 @@ class SeventeenTrack:
         future.add_done_callback(_mark_retrieved)
         self._pending[parcel] = future
         if len(self._pending) >= MAX_NUMBERS_PER_REQUEST:
-            self._flush()  # a full request gains nothing by waiting
+            self._flush(full=True)  # a full request gains nothing by waiting
         elif self._timer is None:
             self._timer = loop.call_later(self._batch_window, self._flush)
         return future
 
-    def _flush(self) -> None:
+    def _flush(self, *, full: bool = False) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        if not full and self._pending and len(self._batches) >= _BATCHES_IN_FLIGHT:
+            # The requests already under way are waiting their turn at 3 a second: sending another small
+            # one now would only queue behind them. Keep gathering; the batch leaves when one finishes.
+            return
         batch, self._pending = self._pending, {}
         if batch:
             task = asyncio.create_task(self._answer(batch), name="17track-batch")
@@ -195,6 +204,8 @@ class SeventeenTrack:
     def _batch_done(self, batch: dict[_Parcel, asyncio.Future[Shipment | None]], task: asyncio.Task[None]) -> None:
         """No caller is left waiting: not when the client closed first, not when a bug broke the batch."""
         self._batches.discard(task)
+        if self._pending and self._timer is None and not self._closing:
+            self._flush()  # the lookups that gathered while this batch was under way
         failure: BaseException
         if task.cancelled():
             failure = RetryableIntegrationError("the 17TRACK client was closed", service=SERVICE)
