@@ -31,6 +31,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import Engine
 
 from bot.app import build_app
+from bot.ingest.carrier_push import CarrierPushIntake, aftership_push_router
 from bot.ingest.group_commit import GroupCommit
 from bot.ingest.x_poller import XPoller
 from bot.ingest.x_webhook import WebhookIntake, x_webhook_router
@@ -51,6 +52,7 @@ log = logging.getLogger(__name__)
 
 SANDBOX_PATH = "/sandbox/x"
 WEBHOOK_PATH = "/webhooks/x"
+AFTERSHIP_WEBHOOK_PATH = "/webhooks/aftership"
 # Not a secret: the sandbox signs its deliveries with it, as X signs with the app's consumer secret.
 SANDBOX_CONSUMER_SECRET = "sandbox-consumer-secret"
 WORKER_POLL_SECONDS = 0.05
@@ -129,7 +131,7 @@ async def _work(plan: WorkerPlan) -> None:
         await asyncio.gather(*work)
     finally:
         await channel.aclose()
-        app.close()
+        await app.aclose()
 
 
 class _Server(uvicorn.Server):
@@ -217,6 +219,13 @@ async def build_service(settings: Settings, *, clock: Clock | None = None) -> Se
             bot_user_id=bot_user_id, max_body_bytes=settings.webhook_max_body_bytes,
         )  # fmt: skip
         web.include_router(x_webhook_router(intake, path=WEBHOOK_PATH))
+    if settings.aftership_webhook_secret is not None:
+        # AfterShip's pushes: news about parcels that open conversations follow.
+        push = CarrierPushIntake(
+            engine=engine, secret=settings.aftership_webhook_secret.get_secret_value(),
+            accept=GroupCommit(write=inbox.accept_new_ids).accept, max_body_bytes=settings.webhook_max_body_bytes,
+        )  # fmt: skip
+        web.include_router(aftership_push_router(push, path=AFTERSHIP_WEBHOOK_PATH))
     if sandbox is not None:
         web.mount(SANDBOX_PATH, sandbox.app)
 
