@@ -8,13 +8,16 @@ across conversations. When the carrier stays down, the customer is told so and a
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
+from bot.settings import Settings
 from integrations.caching import CachedOrders, CachedTracking
 from integrations.loyalty.shopify_coupons import ShopifyCoupons
 from integrations.loyalty.smile import SmilePoints
@@ -114,3 +117,27 @@ async def test_a_carrier_that_stays_down_gets_an_honest_word_and_a_person(shop: 
     assert any("trouble reaching" in text for text in said), said
     assert ["lookup_failed"] in [row["reasons"] for row in bot.escalations()]
     assert not any("Traceback" in text or "503" in text for text in said)
+
+
+async def test_no_key_token_or_email_reaches_the_logs(shop: Shop, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    shop.aftership.fail_next("503", times=1)  # a retry, so the failure paths log too
+
+    await shop.bot.send(CUSTOMER_X_ID, "my package is late, order #1002")
+    await shop.bot.send(CUSTOMER_X_ID, "yes please")
+
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert logged, "the retry above is logged"
+    for secret in ("shpat_test", shop.aftership.api_key, shop.smile.api_key, "ada@example.com"):
+        assert secret not in logged
+
+
+def test_settings_name_a_missing_key_and_never_print_the_given_ones() -> None:
+    given = Settings(tracking_provider="aftership", aftership_api_key="as_key_7f3a")
+    assert "as_key_7f3a" not in repr(given) and "as_key_7f3a" not in str(given)
+
+    with pytest.raises(ValidationError) as refused:
+        Settings(points_provider="smile", tracking_provider="aftership", aftership_api_key="as_key_7f3a")
+
+    assert "DMCARE_SMILE_API_KEY" in str(refused.value)
+    assert "as_key_7f3a" not in str(refused.value)
