@@ -44,6 +44,10 @@ from integrations.sandbox import SandboxServices
 
 __all__ = ["Providers", "build_providers"]
 
+# A parcel AfterShip has just been told about is Pending until it asks the carrier, which takes moments:
+# one more read after this pause spares the customer a "no news yet" the next second would disprove.
+AFTERSHIP_FIRST_READ_AFTER = 2.0
+
 
 @dataclass
 class Providers:
@@ -94,7 +98,7 @@ def build_providers(
         assert settings.aftership_api_key is not None
         aftership = AfterShipTracking.connect(
             api_key=settings.aftership_api_key.get_secret_value(), base_url=settings.aftership_base_url,
-            timeout=timeout,
+            timeout=timeout, first_read_after=AFTERSHIP_FIRST_READ_AFTER,
         )  # fmt: skip
         closers.append(aftership.aclose)
         tracking = tracking_cache = CachedTracking(inner=aftership, ttl=settings.tracking_cache_seconds)

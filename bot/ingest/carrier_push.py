@@ -13,6 +13,12 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy import Engine, select
+
+from bot.runtime.executors import shipment_facts
+from bot.runtime.inbox import NewEvent
+from bot.storage.tables import CONVERSATIONS, SHIPMENT_WATCHES
+from integrations.caching import tracking_key
 from integrations.carriers.aftership_webhook import (
     AFTERSHIP_SIGNATURE_HEADER,
     MalformedPush,
@@ -20,12 +26,6 @@ from integrations.carriers.aftership_webhook import (
     decode_aftership_push,
     is_signed_by_aftership,
 )
-from sqlalchemy import Engine, select
-
-from bot.runtime.executors import shipment_facts
-from bot.runtime.inbox import NewEvent
-from bot.storage.tables import CONVERSATIONS, SHIPMENT_WATCHES
-from integrations.caching import tracking_key
 from integrations.models import Shipment
 
 __all__ = ["CarrierPushIntake", "aftership_push_router"]

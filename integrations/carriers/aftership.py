@@ -23,10 +23,11 @@ Nothing here logs or puts in an error the API key, a tracking number or a body: 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Final
@@ -194,14 +195,26 @@ class _Answer:
 class AfterShipTracking:
     """TrackingService over AfterShip: creates a tracking on first sight, then reads it by its id."""
 
-    def __init__(self, *, http: ProviderHttp, slugs: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        http: ProviderHttp,
+        slugs: Mapping[str, str] | None = None,
+        first_read_after: float = 0.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         """
         Args:
             http: AfterShip's ProviderHttp (see ``aftership_http``); ``aclose`` closes it.
             slugs: carrier names to AfterShip courier slugs, replacing ``DEFAULT_SLUGS``. A carrier
                 missing from it is sent without a slug, and AfterShip detects the courier itself.
+            first_read_after: seconds to wait before reading once more a tracking created a moment ago
+                that AfterShip has not fetched from the carrier yet (it answers Pending meanwhile).
+                0 reads it once only.
         """
         self._http = http
+        self._first_read_after = first_read_after
+        self._sleep = sleep
         table = DEFAULT_SLUGS if slugs is None else slugs
         # A slug names itself too, so a carrier already written as AfterShip writes it ("royal-mail") works.
         self._slugs = {_carrier_key(slug): slug for slug in table.values()} | {
@@ -217,9 +230,11 @@ class AfterShipTracking:
         base_url: str = DEFAULT_BASE_URL,
         timeout: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        first_read_after: float = 0.0,
     ) -> AfterShipTracking:
         """An adapter with its own ProviderHttp: default retries and breaker, ~5 requests a second."""
-        return cls(http=aftership_http(api_key=api_key, base_url=base_url, timeout=timeout, transport=transport))
+        http = aftership_http(api_key=api_key, base_url=base_url, timeout=timeout, transport=transport)
+        return cls(http=http, first_read_after=first_read_after)
 
     def __repr__(self) -> str:
         return f"AfterShipTracking(http={self._http!r})"
@@ -259,6 +274,10 @@ class AfterShipTracking:
             return None
         self._remember(key, tracking_id)
         tracking = await self._read(tracking_id)
+        if tracking is not None and _knows_nothing(tracking) and self._first_read_after > 0:
+            # AfterShip fetches a new tracking from the carrier within moments; until then it is Pending.
+            await self._sleep(self._first_read_after)
+            tracking = await self._read(tracking_id)
         if tracking is None:
             raise RetryableIntegrationError(
                 "GET /trackings/{id}: a tracking created a moment ago does not exist (4004)", service=SERVICE

@@ -250,6 +250,27 @@ async def test_a_parcel_never_scanned_is_none(rig: Rig) -> None:
     assert rig.fake.calls == {CREATE: 1, READ: 1}
 
 
+async def test_a_tracking_created_a_moment_ago_is_read_once_more_after_a_pause(rig: Rig) -> None:
+    scan = FakeCheckpoint(time="2026-03-09T08:00:00+08:00", message="Picked up", subtag="InTransit_002")
+    paused: list[float] = []
+
+    async def carrier_reports_meanwhile(seconds: float) -> None:
+        # While dmcare waits, AfterShip hears from the carrier.
+        paused.append(seconds)
+        rig.fake.set_parcel(FakeParcel(tracking_number=NEVER_SCANNED, tag="InTransit", checkpoints=(scan,)))
+
+    http = aftership_http(api_key=API_KEY, base_url=rig.base_url, retry=QUICK)
+    adapter = AfterShipTracking(http=http, first_read_after=1.5, sleep=carrier_reports_meanwhile)
+    try:
+        shipment = await adapter.track(carrier="ups", tracking_number=NEVER_SCANNED)
+    finally:
+        await adapter.aclose()
+
+    assert shipment is not None and shipment.status is ShipmentStatus.IN_TRANSIT
+    assert paused == [1.5]
+    assert rig.fake.calls == {CREATE: 1, READ: 2}
+
+
 async def test_expired_without_a_checkpoint_is_none(rig: Rig) -> None:
     assert await rig.adapter().track(carrier="usps", tracking_number=EXPIRED_SILENT.tracking_number) is None
 
