@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, select
 
+from bot.ingest.bodies import BodyTooLarge, problem, read_capped
 from bot.runtime.executors import shipment_facts
 from bot.runtime.inbox import NewEvent
 from bot.storage.tables import CONVERSATIONS, SHIPMENT_WATCHES
@@ -67,21 +68,16 @@ def aftership_push_router(intake: CarrierPushIntake, *, path: str = "/webhooks/a
 
     @router.post(path)
     async def push(request: Request) -> JSONResponse:
-        declared = request.headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > intake.max_body_bytes):
-            return _problem(413, f"a push is at most {intake.max_body_bytes} bytes")
-        body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > intake.max_body_bytes:
-                return _problem(413, f"a push is at most {intake.max_body_bytes} bytes")
-        raw = bytes(body)
+        try:
+            raw = await read_capped(request, intake.max_body_bytes)
+        except BodyTooLarge:
+            return problem(413, f"a push is at most {intake.max_body_bytes} bytes")
         if not is_signed_by_aftership(raw, request.headers.get(AFTERSHIP_SIGNATURE_HEADER), intake.secret):
-            return _problem(401, f"missing or wrong {AFTERSHIP_SIGNATURE_HEADER}")
+            return problem(401, f"missing or wrong {AFTERSHIP_SIGNATURE_HEADER}")
         try:
             decoded = decode_aftership_push(raw)
         except MalformedPush as error:
-            return _problem(400, f"{error.path}: {error}")
+            return problem(400, f"{error.path}: {error}")
         intake.fresh_view(decoded.shipment)
         events = intake.events_for(decoded)
         new = await intake.accept(events) if events else 0
@@ -90,7 +86,3 @@ def aftership_push_router(intake: CarrierPushIntake, *, path: str = "/webhooks/a
         return JSONResponse({"conversations": len(events), "new": new})
 
     return router
-
-
-def _problem(status: int, detail: str) -> JSONResponse:
-    return JSONResponse({"status": status, "detail": detail}, status_code=status)

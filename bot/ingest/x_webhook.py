@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from bot.ingest.bodies import BodyTooLarge, problem, read_capped
 from bot.ingest.x_messages import inbox_events
 from bot.runtime.inbox import NewEvent
 from integrations.x.events import MalformedDelivery, decode_webhook
@@ -37,27 +38,22 @@ def x_webhook_router(intake: WebhookIntake, *, path: str = "/webhooks/x") -> API
     async def crc_challenge(request: Request) -> JSONResponse:
         token = request.query_params.get("crc_token")
         if not token or len(token) > _MAX_CRC_TOKEN:
-            return _problem(400, "a CRC check needs a crc_token query parameter")
+            return problem(400, "a CRC check needs a crc_token query parameter")
         return JSONResponse({"response_token": crc_response_token(intake.consumer_secret, token)})
 
     @router.post(path)
     async def delivery(request: Request) -> JSONResponse:
-        declared = request.headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > intake.max_body_bytes):
-            return _problem(413, f"a delivery is at most {intake.max_body_bytes} bytes")
-        body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > intake.max_body_bytes:
-                return _problem(413, f"a delivery is at most {intake.max_body_bytes} bytes")
-        raw = bytes(body)
+        try:
+            raw = await read_capped(request, intake.max_body_bytes)
+        except BodyTooLarge:
+            return problem(413, f"a delivery is at most {intake.max_body_bytes} bytes")
         # Checked before the body is even parsed: an unsigned request gets no work out of us.
         if not is_signed_by(intake.consumer_secret, raw, request.headers.get(SIGNATURE_HEADER)):
-            return _problem(401, f"missing or wrong {SIGNATURE_HEADER}")
+            return problem(401, f"missing or wrong {SIGNATURE_HEADER}")
         try:
             decoded = decode_webhook(raw, bot_user_id=intake.bot_user_id)
         except MalformedDelivery as error:
-            return _problem(400, str(error))
+            return problem(400, str(error))
         messages = decoded.messages
         if intake.bot_user_id is not None:
             # One webhook may serve several subscribed accounts, and X sends a copy to each: answer
@@ -75,7 +71,3 @@ def x_webhook_router(intake: WebhookIntake, *, path: str = "/webhooks/x") -> API
         )  # fmt: skip
 
     return router
-
-
-def _problem(status: int, detail: str) -> JSONResponse:
-    return JSONResponse({"status": status, "detail": detail}, status_code=status)

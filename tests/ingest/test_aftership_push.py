@@ -149,3 +149,13 @@ async def test_a_closed_conversation_hears_no_news(world: World) -> None:
     assert await world.scan("InTransit", "InTransit_002") == 200
 
     assert len(world.bot.delivered) == before
+
+
+async def test_an_oversized_push_gets_a_413(world: World) -> None:
+    body = b'{"event": "tracking_update", "pad": "' + b"x" * (1 << 20) + b'"}'
+    async with httpx.AsyncClient() as client:
+        response = await client.post(
+            world.push_url, content=body, headers={AFTERSHIP_SIGNATURE_HEADER: sign_aftership(body, SECRET)}
+        )
+
+    assert response.status_code == 413
