@@ -16,8 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bot.storage.tables import COMPENSATIONS, CONVERSATIONS, ESCALATIONS, MESSAGES, SHIPMENT_WATCHES
-from integrations.caching import tracking_key
+from bot.storage.tables import COMPENSATIONS, CONVERSATIONS, ESCALATIONS, MESSAGES
 from integrations.errors import RateLimitedError, RetryableIntegrationError
 from integrations.models import DispatchKind, NoSuchOrder, Order, RateLimit, Shipment
 from integrations.protocols import (
@@ -61,6 +60,9 @@ class Outcome:
     event_payload: dict[str, Any] | None = None
     issued_compensation_key: str | None = None  # marked issued in the same commit as the command
     rate_limit: RateLimit | None = None  # what the channel said is left of its rate limit
+    # Parcels (carrier, tracking number) the conversation follows from now on, so a carrier's push about
+    # them reaches it; written in the same commit as the command.
+    follows: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,10 +199,9 @@ class Executors:
                 if shipment is not None
                 else {"carrier": carrier, "tracking_number": number, "status": "unknown"}
             )
-        parcels = [(parcel["carrier"], parcel["tracking_number"]) for parcel in command.payload["shipments"]]
-        self._watch(command.conversation_id, parcels, now)
         return Outcome(
             result={"statuses": [parcel["status"] for parcel in found]},
+            follows=tuple((parcel["carrier"], parcel["tracking_number"]) for parcel in command.payload["shipments"]),
             event_kind="tracking_found",
             event_payload={"shipments": found},
         )
@@ -302,30 +303,12 @@ class Executors:
             order_number=command.payload["order_number"], kind=DispatchKind(command.payload["kind"]),
             idempotency_key=command.payload["dispatch_key"],
         )  # fmt: skip
-        self._watch(command.conversation_id, [(dispatch.carrier, dispatch.tracking_number)], now)
         facts = {
             "kind": dispatch.kind.value, "carrier": dispatch.carrier, "tracking_number": dispatch.tracking_number,
             "estimated_delivery": dispatch.estimated_delivery.isoformat() if dispatch.estimated_delivery else None,
         }  # fmt: skip
-        return Outcome(result=facts, event_kind="dispatched", event_payload=facts)
-
-    def _watch(self, conversation_id: int, parcels: list[tuple[str, str]], now: datetime) -> None:
-        """Follow these parcels from this conversation, so a carrier's push about them reaches it."""
-        rows = [
-            {"tracking_number": tracking_key(number), "conversation_id": conversation_id, "carrier": carrier,
-             "created_at": now}
-            for carrier, number in parcels
-        ]  # fmt: skip
-        if not rows:
-            return
-        with self._engine.begin() as connection:
-            dialect_insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-            connection.execute(
-                dialect_insert(SHIPMENT_WATCHES).on_conflict_do_nothing(
-                    index_elements=["tracking_number", "conversation_id"]
-                ),
-                rows,
-            )
+        return Outcome(result=facts, event_kind="dispatched", event_payload=facts,
+                       follows=((dispatch.carrier, dispatch.tracking_number),))  # fmt: skip
 
     async def _escalate(self, command: CommandRun, now: datetime) -> Outcome:
         payload = command.payload

@@ -24,6 +24,7 @@ from bot.runtime.send_budget import SendBudget, exhausted
 from bot.runtime.trace import Trace
 from bot.storage.bulk import BulkWriter
 from bot.storage.tables import COMMANDS, ESCALATIONS
+from integrations.caching import tracking_key
 from integrations.errors import (
     OutcomeUnknownError,
     PermanentIntegrationError,
@@ -208,6 +209,7 @@ class Outbox:
         undelivered: list[CommandRun] = []
         unpaid: list[tuple[str, str]] = []
         readings: list[RateLimit] = []
+        followed: list[tuple[Any, ...]] = []
         with self._engine.begin() as connection:
             writer = self._writer(connection)
             stamp = writer.stamp(now)
@@ -226,6 +228,10 @@ class Outbox:
                         delivered.append((stamp, outcome.result.get("message_id"), run.idempotency_key))
                     if outcome.rate_limit is not None:
                         readings.append(outcome.rate_limit)
+                    followed.extend(
+                        (tracking_key(number), run.conversation_id, carrier, stamp)
+                        for carrier, number in outcome.follows
+                    )
                 else:
                     error = f"{type(outcome).__name__}: {outcome}"[:1000]
                     if isinstance(outcome, RateLimitedError) and run.kind == "send_reply":
@@ -281,6 +287,10 @@ class Outbox:
                 [("issued", result, at, key) for result, at, key in issued], json_columns=frozenset({"result"}),
             )  # fmt: skip
             writer.update(connection, "messages", ("delivered_at", "external_id"), "command_key", delivered)
+            writer.insert(
+                connection, "shipment_watches", ("tracking_number", "conversation_id", "carrier", "created_at"),
+                followed, ignore_conflicts_on="tracking_number, conversation_id",
+            )  # fmt: skip
 
     def _retry(self, run: CommandRun, tries: int, error: Exception, retry_at: datetime) -> bool:
         if isinstance(error, PermanentIntegrationError):
