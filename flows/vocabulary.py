@@ -53,7 +53,7 @@ FACTS: Final[dict[str, str]] = {
     "order_search_conclusive": "the order system could see every order, so 'not found' means no such order",
     "news_first_scan": "pushed news: the parcel got its first carrier scan (it is moving)",
     "news_out_for_delivery": "pushed news: the parcel is out for delivery",
-    "news_delivered": "pushed news: the parcel was delivered",
+    "news_delivered": "pushed news: the parcel was delivered (the first update under Delivered only)",
     "news_problem": "pushed news: the carrier reports a problem (lost, damaged, returned, address, ...)",
     "news_on_replacement": "pushed news is about the replacement parcel the bot booked",
 }

@@ -141,7 +141,8 @@ class Reader:
         facts = reading.facts
         facts["news_first_scan"] = first and status == "in_transit"
         facts["news_out_for_delivery"] = first and status == "out_for_delivery"
-        facts["news_delivered"] = status == "delivered"
+        # AfterShip pushes every later scan under a tag too: only the first under "Delivered" is news.
+        facts["news_delivered"] = first and status == "delivered"
         order = context.get("order")
         situation = (
             assess(promised_on=date.fromisoformat(order["promised_on"]), shipment=news, today=reading.today).situation

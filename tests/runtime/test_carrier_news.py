@@ -26,14 +26,14 @@ AVA, EMMA = "1500000009", "1500000001"  # damaged parcel (reship) and on-time pa
 _pushes = count(1)
 
 
-async def push_news(bot: Bot, conversation_id: int, **shipment: Any) -> list[str]:
+async def push_news(bot: Bot, conversation_id: int, *, first_of_tag: bool = True, **shipment: Any) -> list[str]:
     """Deliver carrier news to one conversation and return what the bot said."""
     before = len(bot.delivered)
     facts = {"carrier": "ups", "exception": None, "estimated_delivery": None, "delivered_on": None,
              "last_event": None, "in_customs": False, **shipment}  # fmt: skip
     bot.app.runtime.inbox.accept(
         [NewEvent(event_id=f"aftership:test-{next(_pushes)}:{conversation_id}", kind="shipment_update",
-                  conversation_id=conversation_id, payload={"event": "tracking_update", "first_of_tag": True,
+                  conversation_id=conversation_id, payload={"event": "tracking_update", "first_of_tag": first_of_tag,
                                                             "shipment": facts})]
     )  # fmt: skip
     await bot.app.runtime.drain()
@@ -70,6 +70,16 @@ async def test_a_delivery_is_told_and_a_problem_goes_to_a_person(bot: Bot) -> No
     assert len(problem) == 1 and "problem" in problem[0]
     assert bot.conversation(AVA)["state"] == "human"
     assert ["carrier_exception"] in [row["reasons"] for row in bot.escalations()]
+
+
+async def test_a_delivery_is_told_once_however_many_updates_follow_it(bot: Bot) -> None:
+    # AfterShip pushes every new scan under a tag; only the first under "Delivered" is news.
+    conversation_id, number = await reshipped(bot)
+    first = await push_news(bot, conversation_id, tracking_number=number, status="delivered", delivered_on="2026-11-24")
+    again = await push_news(bot, conversation_id, tracking_number=number, status="delivered",
+                            delivered_on="2026-11-24", first_of_tag=False)  # fmt: skip
+    assert len(first) == 1 and "delivered on" in first[0]
+    assert again == []
 
 
 async def test_news_while_a_person_owns_the_conversation_is_kept_but_not_answered(bot: Bot) -> None:
