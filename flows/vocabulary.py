@@ -51,6 +51,7 @@ FACTS: Final[dict[str, str]] = {
     "refund_allowed": "the offer lets the customer take a refund",
     "needs_dispatch": "the chosen remedy needs a reship or expedite",
     "order_search_conclusive": "the order system could see every order, so 'not found' means no such order",
+    "order_search_retried": "the order system already could not see an order in this conversation (asked once more)",
     "news_first_scan": "pushed news: the parcel got its first carrier scan (it is moving)",
     "news_out_for_delivery": "pushed news: the parcel is out for delivery",
     "news_delivered": "pushed news: the parcel was delivered (the first update under Delivered only)",

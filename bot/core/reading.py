@@ -98,7 +98,13 @@ class Reader:
         elif kind == "dispatched":
             context["dispatch"] = event.payload
         elif kind == "order_not_found":
-            facts["order_search_conclusive"] = bool(event.payload.get("conclusive", True))
+            conclusive = bool(event.payload.get("conclusive", True))
+            facts["order_search_conclusive"] = conclusive
+            # The first such answer asks the customer to check the number and send it once more; the
+            # next one (that number again, or another the shop cannot see) goes to a person as promised.
+            facts["order_search_retried"] = not conclusive and bool(context.get("order_not_visible"))
+            if not conclusive:
+                context["order_not_visible"] = True
         elif kind == "shipment_update":
             self._read_news(context, event.payload, reading)
         elif kind == "agent_reply":

@@ -153,3 +153,16 @@ async def test_a_conclusive_search_still_says_not_found(bot: Bot) -> None:
     await bot.send(EMMA, "where is my parcel?")
     said = await bot.send(EMMA, "order #4711")
     assert any("couldn't find an order #4711" in text for text in said)
+
+
+async def test_sending_the_number_once_more_brings_in_a_person_as_promised(tmp_path: Path) -> None:
+    # The bot says "send it once more and I'll bring in a teammate": the second try must hand over.
+    bot = make_bot(tmp_path, customize=recent_orders_only)
+    await bot.send(EMMA, "where is my parcel?")
+    first = await bot.send(EMMA, "order #4711")
+    assert any("send it once more" in text for text in first)
+
+    second = await bot.send(EMMA, "it really is #4711")
+
+    assert bot.conversation(EMMA)["state"] == "human"
+    assert any("further back" in text for text in second)
