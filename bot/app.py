@@ -6,6 +6,7 @@ import gc
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -23,6 +24,7 @@ from bot.runtime.trace import Trace
 from bot.settings import Settings
 from bot.storage.database import create_database_engine, upgrade
 from flows.loader import load_default_flow, load_flow_file
+from integrations.caching import CachedTracking
 from integrations.models import SentMessage
 from integrations.protocols import DirectMessageChannel
 from integrations.sandbox import DEFAULT_DEMO_DATA, SandboxServices, build_sandbox
@@ -90,7 +92,8 @@ def build_app(
     runtime = Runtime(
         inbox=Inbox(engine=engine, clock=clock),
         processor=EventProcessor(engine=engine, flows=flows, clock=clock, trace=trace,
-                                 max_hold_seconds=settings.batch_max_hold_seconds),
+                                 max_hold_seconds=settings.batch_max_hold_seconds,
+                                 on_news=_stale_views_dropper(services.tracking)),
         outbox=Outbox(engine=engine, executors=executors, clock=clock, max_attempts=settings.max_command_attempts,
                       trace=trace, send_budget=send_budget,
                       lookup_patience=timedelta(seconds=settings.lookup_patience_seconds),
@@ -108,3 +111,21 @@ def build_app(
     return App(
         settings=settings, engine=engine, runtime=runtime, sandbox=sandbox, services=services, providers=providers
     )
+
+
+def _stale_views_dropper(tracking: object) -> Callable[[dict[str, Any]], None] | None:
+    """What a carrier's push makes stale in this process: the cached view of that parcel.
+
+    The webhook writes the push to the inbox in the web process; the worker's cache would otherwise
+    answer the next lookup with the view from before the news the bot has just told the customer.
+    """
+    if not isinstance(tracking, CachedTracking):
+        return None
+
+    def drop(payload: dict[str, Any]) -> None:
+        shipment = payload.get("shipment") if isinstance(payload, dict) else None
+        number = shipment.get("tracking_number") if isinstance(shipment, dict) else None
+        if isinstance(number, str) and number:
+            tracking.forget(number)
+
+    return drop

@@ -36,6 +36,10 @@ class CachedTracking:
             lambda: self._inner.track(carrier=carrier, tracking_number=tracking_number),
         )
 
+    def forget(self, tracking_number: str) -> None:
+        """The carrier has news about this parcel (pushed to another process): ask it again next time."""
+        self.cache.forget(tracking_key(tracking_number))
+
     def prime(self, shipment: Shipment) -> None:
         """The carrier pushed this view: it is the freshest there is."""
         self.cache.put(tracking_key(shipment.tracking_number), shipment)

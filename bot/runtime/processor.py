@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -56,8 +56,15 @@ class EventProcessor:
         clock: Clock,
         trace: Trace | None = None,
         max_hold_seconds: float = 0.05,
+        on_news: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
+        """
+        Args:
+            on_news: told the payload of every news event (a carrier's push) as it is taken, before any
+                flow runs: the worker's lookup caches drop what the news makes stale.
+        """
         self._engine = engine
+        self._on_news = on_news
         self._max_hold = max_hold_seconds  # decision time per batch, while the write lock is held
         self._flows = flows
         self._clock = clock
@@ -171,6 +178,8 @@ class EventProcessor:
     # --- one event ------------------------------------------------------------------------------------
 
     def _apply(self, connection: Connection, row: Any, live: dict[Any, _Live], batch: _Batch) -> tuple[str, int | None]:
+        if row["kind"] in NEWS_EVENTS and self._on_news is not None:
+            self._on_news(row["payload"])
         if row["conversation_id"] is not None:
             entry = live.get(row["conversation_id"])
         else:

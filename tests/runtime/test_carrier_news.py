@@ -17,7 +17,8 @@ from sqlalchemy import select
 from bot.runtime.executors import Services
 from bot.runtime.inbox import NewEvent
 from bot.storage.tables import SHIPMENT_WATCHES
-from integrations.models import NoSuchOrder, Order
+from integrations.caching import CachedTracking
+from integrations.models import NoSuchOrder, Order, Shipment
 from integrations.protocols import OrderSystem
 from integrations.sandbox import SandboxServices
 from tests.harness import Bot, make_bot
@@ -166,3 +167,37 @@ async def test_sending_the_number_once_more_brings_in_a_person_as_promised(tmp_p
 
     assert bot.conversation(EMMA)["state"] == "human"
     assert any("further back" in text for text in second)
+
+
+@dataclass
+class CountingTracking:
+    inner: Any
+    calls: list[str]
+
+    async def track(self, *, carrier: str, tracking_number: str) -> Shipment | None:
+        self.calls.append(tracking_number)
+        found: Shipment | None = await self.inner.track(carrier=carrier, tracking_number=tracking_number)
+        return found
+
+
+async def test_pushed_news_is_not_hidden_by_the_lookup_cache_of_the_worker(tmp_path: Path) -> None:
+    # The webhook runs in the web process; the worker's tracking cache must drop its view of a parcel
+    # the carrier pushed news about, or a lookup minutes later contradicts what the bot just told.
+    calls: list[str] = []
+    cached: list[CachedTracking] = []
+
+    def cache_tracking(services: Services, sandbox: SandboxServices) -> Services:
+        cached.append(CachedTracking(inner=CountingTracking(inner=services.tracking, calls=calls), ttl=600))
+        return replace(services, tracking=cached[0])
+
+    bot = make_bot(tmp_path, customize=cache_tracking)
+    conversation_id, number = await reshipped(bot)
+    original = bot.conversation(AVA)["context"]["order"]["shipments"][0]
+    asked = len(calls)
+    assert asked >= 1
+
+    await push_news(bot, conversation_id, tracking_number=original["tracking_number"].lower(), status="delivered",
+                    delivered_on="2026-11-24", first_of_tag=False)  # fmt: skip
+    await cached[0].track(carrier=original["carrier"], tracking_number=original["tracking_number"])
+
+    assert len(calls) == asked + 1  # asked the carrier again instead of answering from the cache
