@@ -55,7 +55,7 @@ FACTS: Final[dict[str, str]] = {
     "news_first_scan": "pushed news: the parcel got its first carrier scan (it is moving)",
     "news_out_for_delivery": "pushed news: the parcel is out for delivery",
     "news_delivered": "pushed news: the parcel was delivered (the first update under Delivered only)",
-    "news_problem": "pushed news: the carrier reports a problem (lost, damaged, returned, address, ...)",
+    "news_problem": "pushed news: a problem (lost, damaged, returned, address, ...) new to this conversation",
     "news_on_replacement": "pushed news is about the replacement parcel the bot booked",
 }
 

@@ -155,7 +155,9 @@ class Reader:
             if order
             else None
         )
-        facts["news_problem"] = situation in PROBLEM_SITUATIONS
+        # A problem is news when it is new: the first update under its tag, or not the one this
+        # conversation is already handling (a damaged parcel replaced: more scans of it change nothing).
+        facts["news_problem"] = situation in PROBLEM_SITUATIONS and (first or situation != context.get("situation"))
         replacement = (context.get("dispatch") or {}).get("tracking_number")
         facts["news_on_replacement"] = replacement is not None and _same_parcel(replacement, news["tracking_number"])
 

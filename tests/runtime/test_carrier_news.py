@@ -83,6 +83,19 @@ async def test_a_delivery_is_told_once_however_many_updates_follow_it(bot: Bot) 
     assert again == []
 
 
+async def test_a_problem_the_conversation_already_handles_is_not_news(bot: Bot) -> None:
+    # Ava's parcel arrived damaged and was replaced; AfterShip pushing one more scan under the same
+    # Exception tag about that parcel must not take the conversation from the bot.
+    conversation_id, _ = await reshipped(bot)
+    original = bot.conversation(AVA)["context"]["order"]["shipments"][0]["tracking_number"]
+
+    said = await push_news(bot, conversation_id, tracking_number=original, status="exception", exception="damaged",
+                           first_of_tag=False)  # fmt: skip
+
+    assert said == []
+    assert bot.conversation(AVA)["state"] == "request_feedback"
+
+
 async def test_news_while_a_person_owns_the_conversation_is_kept_but_not_answered(bot: Bot) -> None:
     conversation_id, number = await reshipped(bot)
     await bot.send(AVA, "can I talk to a human please")
