@@ -140,7 +140,6 @@ def _chosen(settings: Settings) -> set[str]:
             settings.coupons_provider}  # fmt: skip
 
 
-
 class _ShopifyConnection:
     """One Admin API client shared by the roles Shopify plays (orders, refunds, coupons)."""
 

@@ -77,7 +77,7 @@ class Settings(BaseSettings):
     shopify_access_token: SecretStr | None = None
     shopify_api_version: str = "2026-07"
     shopify_vip_tags: str = "vip"  # comma-separated customer tags that make a VIP
-    shopify_x_user_id_metafield: str = "dmcare.x_user_id"  # namespace.key on the Customer
+    shopify_x_user_id_metafield: str = Field("dmcare.x_user_id", pattern=r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
     shopify_promise_days: int = Field(14, ge=1, le=365)  # promised delivery = placed + this, unless set
 
     aftership_api_key: SecretStr | None = None
