@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from flows.escalation import Escalation
 from flows.vocabulary import ACTIONS, COUNTERS, EVENTS, FACTS, PRIORITIES
 
 IDENTIFIER = r"^[a-z][a-z0-9_]*$"
@@ -325,6 +326,7 @@ class FlowDocument(_Strict):
     transitions: list[Transition] = Field(min_length=1)
     texts: dict[Identifier, TextEntry]
     policy: Policy
+    escalation: Escalation = Escalation()
 
 
 class FlowReferenceError(ValueError):
