@@ -31,7 +31,7 @@ PLACEHOLDERS: frozenset[str] = frozenset(
         "order_number", "carrier", "tracking_number", "eta", "promised", "delivered_on", "delay_days",
         "delay", "offer", "alternatives", "compensation", "expires", "new_tracking_number", "new_carrier",
         "new_eta", "shop", "points", "reward", "percent", "amount", "code", "items", "news_carrier",
-        "news_tracking_number", "news_delivered_on",
+        "news_tracking_number", "news_delivered_on", "sla_in",
     }
 )  # fmt: skip
 

@@ -31,6 +31,9 @@ EVENTS: Final[dict[str, str]] = {
 FACTS: Final[dict[str, str]] = {
     "has_order_number": "the message contains an order reference",
     "wants_human": "the customer asks for a person",
+    "angry": "the message reads as angry (escalation.anger: insults, profanity, shouting, sarcasm, repeats, threats)",
+    "threatens": "the message threatens to go public, to a consumer body (12315, BBB...), a chargeback or a lawyer",
+    "is_vip": "the order's customer is a VIP (for rules that hand VIPs to a person)",
     "said_yes": "the customer agrees",
     "said_no": "the customer declines",
     "wants_refund": "the customer asks for a refund instead",

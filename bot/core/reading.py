@@ -56,6 +56,7 @@ class Reading:
     offer_row: str | None = None
     offer: list[JSON] | None = None
     agent_text: str | None = None
+    anger_signals: tuple[str, ...] = ()  # what made the message read as angry or threatening
 
 
 class Reader:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +22,8 @@ from flows.compiler import CompiledFlow
 from flows.schema import EscalateArgs, duration_seconds
 
 PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
+# The text that tells a customer handed to a person when that person will answer (optional in a flow).
+WAITING_NOTICE = "waiting_notice"
 
 
 @dataclass(slots=True)
@@ -115,6 +118,10 @@ class DecisionCore:
         )  # fmt: skip
 
     def _finish_turn(self, turn: _Turn, target: str) -> None:
+        if turn.escalation is not None:
+            self._settle_escalation(turn, target)
+        elif target != self.flow.human_state:
+            turn.context.pop("waiting", None)  # back with the bot: a later hand-over is told again
         if turn.texts:
             # One bot turn is one DM: X counts every send against a small budget.
             text = "\n\n".join(turn.texts)
@@ -152,6 +159,26 @@ class DecisionCore:
                     delay_seconds=self._timeouts[target],
                 )
             )
+
+    def _settle_escalation(self, turn: _Turn, target: str) -> None:
+        """The SLA the escalation gets from its priority, and the one honest word on when a person answers.
+
+        The customer is told once, with the hand-over, when a person will answer; while they wait, the
+        bot stays silent (a message that makes things more urgent only raises the escalation's priority).
+        """
+        escalation = turn.escalation
+        assert escalation is not None
+        sla = self.document.escalation.sla_seconds(escalation["priority"])
+        escalation["sla_seconds"] = sla
+        due = turn.event.occurred_at + timedelta(seconds=sla)
+        waiting = turn.context.get("waiting")
+        if waiting is not None and waiting.get("due_at"):
+            due = min(due, datetime.fromisoformat(waiting["due_at"]))  # a raise never moves the promise later
+        told = bool(waiting and waiting.get("told"))
+        turn.context["waiting"] = {"priority": escalation["priority"], "due_at": due.isoformat(), "told": told}
+        if target == self.flow.human_state and not told and WAITING_NOTICE in self.document.texts:
+            turn.context["waiting"]["told"] = True
+            self._say(turn, WAITING_NOTICE)
 
     # --- actions --------------------------------------------------------------------------------------
 
@@ -265,7 +292,11 @@ class DecisionCore:
             proposal = turn.reading.offer or (turn.context.get("offer") or {}).get("alternatives")
             if proposal:
                 turn.escalation["proposal"] = {"row": turn.reading.offer_row, "alternatives": proposal}
-        turn.escalation["reasons"].append(arguments.reason)
+        if arguments.reason not in turn.escalation["reasons"]:
+            turn.escalation["reasons"].append(arguments.reason)
+        for signal in turn.reading.anger_signals:  # what in the customer's words made it urgent
+            if f"anger:{signal}" not in turn.escalation["reasons"]:
+                turn.escalation["reasons"].append(f"anger:{signal}")
         if PRIORITY_RANK[arguments.priority] < PRIORITY_RANK[turn.escalation["priority"]]:
             turn.escalation["priority"] = arguments.priority
 
@@ -320,6 +351,8 @@ class DecisionCore:
                 return str((context.get("news") or {}).get("tracking_number") or "")
             case "news_delivered_on":
                 return format_date((context.get("news") or {}).get("delivered_on"), language)
+            case "sla_in":
+                return self._sla_in(turn)
             case "new_carrier":
                 return _carrier_name(dispatch.get("carrier") or "")
             case "new_tracking_number":
@@ -333,6 +366,19 @@ class DecisionCore:
                 offer = context.get("offer")
                 return "" if offer is None else self._offer_values(turn, offer)[name]
         return ""
+
+    def _sla_in(self, turn: _Turn) -> str:
+        """How long until a person answers, rounded up to five minutes, in the customer's language."""
+        waiting = turn.context.get("waiting") or {}
+        if not waiting.get("due_at"):
+            return ""
+        left = datetime.fromisoformat(waiting["due_at"]) - turn.event.occurred_at
+        minutes = max(5, -(-int(left.total_seconds()) // 300) * 5)
+        if turn.language == "zh":
+            return f"{minutes} 分钟" if minutes < 120 else f"{minutes // 60} 小时"
+        if minutes < 120:
+            return f"{minutes} minutes"
+        return f"{minutes // 60} hours"
 
     def _offer_values(self, turn: _Turn, offer: JSON) -> dict[str, str]:
         """{offer} is the best alternative in words; {alternatives} the sentence offering the others."""

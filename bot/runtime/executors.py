@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +17,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.storage.tables import COMPENSATIONS, CONVERSATIONS, ESCALATIONS, MESSAGES
+from flows.vocabulary import PRIORITIES
 from integrations.errors import RateLimitedError, RetryableIntegrationError
 from integrations.models import DispatchKind, NoSuchOrder, Order, RateLimit, Shipment
 from integrations.protocols import (
@@ -311,13 +312,37 @@ class Executors:
                        follows=((dispatch.carrier, dispatch.tracking_number),))  # fmt: skip
 
     async def _escalate(self, command: CommandRun, now: datetime) -> Outcome:
+        """Open an escalation, or raise the one already open for this conversation.
+
+        A conversation waits for one person: a later reason (the customer getting angrier) joins the
+        open escalation, whose priority and SLA only ever move up. Running this twice changes nothing more.
+        """
         payload = command.payload
-        row = {
-            "idempotency_key": command.idempotency_key, "conversation_id": command.conversation_id,
-            "reasons": payload["reasons"], "priority": payload["priority"], "proposal": payload.get("proposal"),
-            "status": "open", "sla_due_at": now + self._sla, "created_at": now,
-        }  # fmt: skip
+        sla = timedelta(seconds=payload["sla_seconds"]) if payload.get("sla_seconds") else self._sla
+        due = now + sla
         with self._engine.begin() as connection:
+            open_one = connection.execute(
+                select(ESCALATIONS.c.id, ESCALATIONS.c.reasons, ESCALATIONS.c.priority, ESCALATIONS.c.sla_due_at,
+                       ESCALATIONS.c.proposal)
+                .where(ESCALATIONS.c.conversation_id == command.conversation_id, ESCALATIONS.c.status == "open")
+                .order_by(ESCALATIONS.c.id.desc())
+                .limit(1)
+            ).first()  # fmt: skip
+            if open_one is not None:
+                reasons = list(open_one.reasons) + [r for r in payload["reasons"] if r not in open_one.reasons]
+                priority = min(open_one.priority, payload["priority"], key=PRIORITIES.index)
+                connection.execute(
+                    update(ESCALATIONS).where(ESCALATIONS.c.id == open_one.id).values(
+                        reasons=reasons, priority=priority, sla_due_at=min(_aware(open_one.sla_due_at), due),
+                        proposal=open_one.proposal or payload.get("proposal"),
+                    )
+                )  # fmt: skip
+                return Outcome(result={"reasons": reasons, "priority": priority, "raised": open_one.id})
+            row = {
+                "idempotency_key": command.idempotency_key, "conversation_id": command.conversation_id,
+                "reasons": payload["reasons"], "priority": payload["priority"], "proposal": payload.get("proposal"),
+                "status": "open", "sla_due_at": due, "created_at": now,
+            }  # fmt: skip
             dialect_insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
             connection.execute(
                 dialect_insert(ESCALATIONS).on_conflict_do_nothing(index_elements=["idempotency_key"]), row
@@ -327,6 +352,11 @@ class Executors:
     async def _schedule_timeout(self, command: CommandRun, now: datetime) -> Outcome:
         # The command only becomes due when the timer fires; firing is feeding the timeout event back.
         return Outcome(result={"fired_at": now.isoformat()}, event_kind="timeout", event_payload=dict(command.payload))
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive UTC datetimes; PostgreSQL aware ones."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 # The agent sees the latest few scans; the whole history stays with the carrier.
