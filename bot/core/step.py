@@ -118,10 +118,16 @@ class DecisionCore:
         )  # fmt: skip
 
     def _finish_turn(self, turn: _Turn, target: str) -> None:
+        human = self.flow.human_state
         if turn.escalation is not None:
             self._settle_escalation(turn, target)
-        elif target != self.flow.human_state:
+        elif target != human:
             turn.context.pop("waiting", None)  # back with the bot: a later hand-over is told again
+            if turn.snapshot.state == human:
+                # The person is done (handed back or closed): a later hand-over is a new escalation.
+                turn.commands.append(
+                    CommandSpec(kind="resolve_escalations", payload={}, idempotency_key=turn.key("resolve"))
+                )
         if turn.texts:
             # One bot turn is one DM: X counts every send against a small budget.
             text = "\n\n".join(turn.texts)

@@ -349,6 +349,15 @@ class Executors:
             )
         return Outcome(result={"reasons": payload["reasons"], "priority": payload["priority"]})
 
+    async def _resolve_escalations(self, command: CommandRun, now: datetime) -> Outcome:
+        with self._engine.begin() as connection:
+            resolved = connection.execute(
+                update(ESCALATIONS)
+                .where(ESCALATIONS.c.conversation_id == command.conversation_id, ESCALATIONS.c.status == "open")
+                .values(status="resolved")
+            ).rowcount
+        return Outcome(result={"resolved": int(resolved or 0)})
+
     async def _schedule_timeout(self, command: CommandRun, now: datetime) -> Outcome:
         # The command only becomes due when the timer fires; firing is feeding the timeout event back.
         return Outcome(result={"fired_at": now.isoformat()}, event_kind="timeout", event_payload=dict(command.payload))

@@ -47,3 +47,5 @@ async def test_after_a_hand_back_a_new_hand_over_is_told_again(bot: Bot) -> None
     again = await bot.send(EMMA, "actually, a human again please")
 
     assert any("within 30 minutes" in text for text in again)
+    first, second = bot.escalations()
+    assert (first["status"], second["status"]) == ("resolved", "open")  # a new escalation, not the old one
