@@ -68,6 +68,8 @@ class Decision:
     outgoing: list[OutgoingMessage]
     commands: list[CommandSpec]
     note: str = ""
+    # What the compensation policy decided in this step (rows of policy_decisions), committed with the step.
+    audit: list[JSON] = field(default_factory=list)
 
     @property
     def is_noop(self) -> bool:

@@ -31,7 +31,7 @@ PLACEHOLDERS: frozenset[str] = frozenset(
         "order_number", "carrier", "tracking_number", "eta", "promised", "delivered_on", "delay_days",
         "delay", "offer", "alternatives", "compensation", "expires", "new_tracking_number", "new_carrier",
         "new_eta", "shop", "points", "reward", "percent", "amount", "code", "items", "news_carrier",
-        "news_tracking_number", "news_delivered_on", "sla_in",
+        "news_tracking_number", "news_delivered_on", "sla_in", "minimum",
     }
 )  # fmt: skip
 
@@ -286,7 +286,10 @@ class PolicyRow(_Strict):
     situations: list[Situation] = Field(min_length=1)
     delay_days: DelayBand = DelayBand()
     tiers: list[TierName] = ["new", "regular", "vip"]
-    offer: list[Alternative] = Field(min_length=1)
+    offer: list[Alternative] = Field(min_length=1)  # the best first: it is what the bot offers first
+    # Overrides of the policy's coupon terms for this row; unset takes the policy's.
+    coupon_expiry_days: int | None = Field(None, ge=30, le=90)
+    minimum_spend: Decimal | None = Field(None, ge=0)  # 0: no minimum, even when the policy sets one
 
 
 class CatalogueItem(_Strict):
@@ -294,12 +297,35 @@ class CatalogueItem(_Strict):
     reward: LocalizedText
 
 
+class CustomerCap(_Strict):
+    """At most ``compensations`` per customer over the last ``window_days``; the next goes to a person."""
+
+    compensations: int = Field(3, ge=1, le=100)
+    window_days: int = Field(90, ge=1, le=730)
+
+
+class PolicyLimits(_Strict):
+    """What the bot may give away on its own; past a limit a person decides, with the proposal ready.
+
+    One compensation per order and situation is not a setting: it is the compensation's unique key.
+    """
+
+    customer_cap: CustomerCap | None = CustomerCap()  # None: no cap
+    # Store currency per calendar day in settings.timezone, counted over what was issued that day and the
+    # most the new offer can cost. None: no budget.
+    daily_budget: Decimal | None = Field(Decimal(2000), ge=0)
+
+
 class Policy(_Strict):
     version: int = Field(1, ge=1)
     coupon_expiry_days: int = Field(60, ge=30, le=90)
-    minimum_spend: Decimal | None = Field(None, ge=0)
+    minimum_spend: Decimal | None = Field(None, ge=0)  # None or 0: coupons without a minimum spend
     bot_approval_limit: Decimal = Field(Decimal(500), ge=0)
     point_value: Decimal = Field(Decimal("0.01"), gt=0)
+    # A customer asking for the row's refund in place of the offer: paid by the bot (allow), or handed to a
+    # person with the request recorded (person). Either way, only a row with a refund alternative has one.
+    refund_instead: Literal["allow", "person"] = "allow"
+    limits: PolicyLimits = PolicyLimits()
     catalogue: list[CatalogueItem] = []
     rows: list[PolicyRow] = Field(min_length=1)
 

@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.conversation import JSON, Event
-from bot.policy import Assessment, alternative_value, assess, matching_row
+from bot.policy import Assessment, History, Verdict, assess, judge, matching_row
 from bot.understanding import (
     Intent,
     OrderNumberRules,
@@ -55,6 +55,7 @@ class Reading:
     assessment: Assessment | None = None
     offer_row: str | None = None
     offer: list[JSON] | None = None
+    verdict: Verdict | None = None  # the policy's view of the offer: values and the limits it runs into
     agent_text: str | None = None
     anger_signals: tuple[str, ...] = ()  # what made the message read as angry or threatening
 
@@ -82,7 +83,7 @@ class Reader:
         facts["order_attempts_left"] = context.get("order_attempts", 0) + 1 < settings.max_order_attempts
         facts["unclear_replies_left"] = context.get("unclear_replies", 0) < settings.max_unclear_replies
         offer: JSON | None = context.get("offer")
-        facts["refund_allowed"] = offer is not None and any(alt.get("refund_percent") for alt in offer["alternatives"])
+        facts["refund_allowed"] = refund_allowed(offer)
         kind = event.kind
         if kind == "message":
             # The whole text is kept for the agent; understanding reads its start, which bounds a step's cost.
@@ -137,7 +138,7 @@ class Reader:
             facts["wants_refund"] = Intent.REFUND_INSTEAD in intents or Intent.CHOOSE_REFUND in intents
             offer = context.get("offer")
             if offer:
-                reading.chosen = choose_alternative(offer["alternatives"], intents)
+                reading.chosen = choose_from_offer(offer, intents)
             facts["chose_alternative"] = reading.chosen is not None
 
     def _read_news(self, context: JSON, payload: JSON, reading: Reading) -> None:
@@ -172,7 +173,8 @@ class Reader:
         context["order"] = order
         facts["high_value"] = Decimal(order["value"]) >= self.document.settings.high_value_threshold
         facts["has_shipment"] = bool(order.get("shipments"))
-        facts["already_compensated"] = bool(order.get("compensated"))
+        # One compensation per order and situation: known once the situation is (here, or from the carrier).
+        facts["already_compensated"] = False
         if not facts["has_shipment"]:
             self._assess(context, reading)
 
@@ -201,6 +203,7 @@ class Reader:
         facts["is_late"] = assessment.delay_days > 0
         facts["parcel_problem"] = assessment.situation == "parcel_problem"
         facts["delivered"] = bool((context.get("shipment") or {}).get("delivered_on"))
+        facts["already_compensated"] = was_compensated(order, assessment.situation)
         policy = self.document.policy
         row = matching_row(
             policy,
@@ -211,11 +214,45 @@ class Reader:
         facts["has_offer"] = row is not None
         if row is None:
             return
+        # The limits are checked against the history the executor read when it looked the order up.
+        verdict = judge(
+            policy, row, order_value=Decimal(order["value"]), history=History.from_json(order.get("history"))
+        )
+        reading.verdict = verdict
         reading.offer_row = row.id
         reading.offer = [alternative.model_dump(exclude_defaults=True) for alternative in row.offer]
-        best = alternative_value(row.offer[0], order_value=Decimal(order["value"]), point_value=policy.point_value)
-        facts["needs_approval"] = best > policy.bot_approval_limit
-        facts["refund_allowed"] = any(alternative.refund_percent for alternative in row.offer)
+        facts["needs_approval"] = verdict.needs_approval
+        facts["over_customer_cap"] = verdict.over_customer_cap
+        facts["over_daily_budget"] = verdict.over_daily_budget
+        facts["refund_allowed"] = policy.refund_instead == "allow" and any(alt.refund_percent for alt in row.offer)
+
+
+def was_compensated(order: JSON, situation: str) -> bool:
+    """Whether this order was already compensated for this situation, by any conversation."""
+    earlier = order.get("compensated") or {}
+    if "alternative" in earlier:  # a lookup from before compensations were kept per situation: the order
+        return True
+    return situation in earlier
+
+
+def refund_allowed(offer: JSON | None) -> bool:
+    """Whether the bot pays the offer's refund to a customer who asks for it instead (policy.refund_instead)."""
+    if offer is None or offer.get("refund_instead") == "person":
+        return False
+    return any(alternative.get("refund_percent") for alternative in offer["alternatives"])
+
+
+def refund_asked_instead(offer: JSON, chosen: int | None) -> bool:
+    """The customer picked a refund in place of the offer's first (best) alternative."""
+    return chosen is not None and chosen > 0 and bool(offer["alternatives"][chosen].get("refund_percent"))
+
+
+def choose_from_offer(offer: JSON, intents: frozenset[Intent]) -> int | None:
+    """The alternative picked; a refund asked for instead is no pick when the policy sends it to a person."""
+    chosen = choose_alternative(offer["alternatives"], intents)
+    if offer.get("refund_instead") == "person" and refund_asked_instead(offer, chosen):
+        return None
+    return chosen
 
 
 def choose_alternative(alternatives: list[JSON], intents: frozenset[Intent]) -> int | None:

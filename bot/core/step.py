@@ -14,14 +14,24 @@ from decimal import Decimal
 from typing import Any
 
 from bot.conversation import JSON, CommandSpec, ConversationSnapshot, Decision, Event, OutgoingMessage, Urgency
-from bot.core.reading import Reader, Reading, alternative_from, needs_dispatch
+from bot.core.reading import Reader, Reading, alternative_from, needs_dispatch, refund_asked_instead
 from bot.core.splitting import split_message
-from bot.policy import expires_on
+from bot.policy import compensation_key, expires_on, minimum_spend
 from bot.texts import TextBook, format_date, format_money
 from flows.compiler import CompiledFlow
-from flows.schema import EscalateArgs, duration_seconds
+from flows.schema import EscalateArgs, duration_seconds, guard_names
 
 PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
+# A hand-over is the policy's decision when a fact here is true in the guard of the transition that fired
+# (and there is an offer to propose): (decision, rule) for the audit log.
+POLICY_GUARDS: dict[str, tuple[str, str]] = {
+    "already_compensated": ("refused", "already_compensated"),
+    "needs_approval": ("escalated", "approval_limit"),
+    "over_customer_cap": ("escalated", "customer_cap"),
+    "over_daily_budget": ("escalated", "daily_budget"),
+    "wants_refund": ("escalated", "refund_instead"),
+    "said_no": ("refused", "no_raise"),  # pushing back never raises the offer: a person judges
+}
 # The text that tells a customer handed to a person when that person will answer (optional in a flow).
 WAITING_NOTICE = "waiting_notice"
 
@@ -38,6 +48,8 @@ class _Turn:
     outgoing: list[OutgoingMessage] = field(default_factory=list)
     commands: list[CommandSpec] = field(default_factory=list)
     escalation: JSON | None = None
+    transition: int = -1  # the index of the transition that fired
+    audit: list[JSON] = field(default_factory=list)  # the policy's decisions, for the policy_decisions table
 
     @property
     def language(self) -> str:
@@ -91,6 +103,11 @@ class DecisionCore:
             "record_rating": self._record_rating,
             "relay_agent_text": self._relay_agent_text,
         }
+        self._policy_guards = {
+            index: tuple(name for name in guard_names(transition.when) if name in POLICY_GUARDS)
+            for index, transition in enumerate(flow.document.transitions)
+            if transition.when
+        }
 
     def decide(self, snapshot: ConversationSnapshot, event: Event) -> Decision:
         if event.kind == "timeout" and event.payload.get("revision") != snapshot.revision:
@@ -105,7 +122,7 @@ class DecisionCore:
         outcome = self.flow.decide(snapshot.state, event.kind, reading.facts)
         turn = _Turn(
             snapshot=snapshot, event=event, reading=reading, context=context, revision=snapshot.revision + 1,
-            default_language=self.document.default_language,
+            default_language=self.document.default_language, transition=outcome.transition_index,
         )  # fmt: skip
         for action in outcome.actions:
             self._actions[action.name](turn, action.argument)
@@ -114,7 +131,7 @@ class DecisionCore:
         return Decision(
             source=outcome.source, target=outcome.target, transition_index=outcome.transition_index,
             revision=turn.revision, context=context, facts={name: reading.facts.get(name, False) for name in used},
-            outgoing=turn.outgoing, commands=turn.commands,
+            outgoing=turn.outgoing, commands=turn.commands, audit=turn.audit,
         )  # fmt: skip
 
     def _finish_turn(self, turn: _Turn, target: str) -> None:
@@ -220,10 +237,21 @@ class DecisionCore:
                 payload={
                     "order_number": turn.context["order_number"],
                     "customer_id": turn.snapshot.customer_id,
+                    "count_since": self._count_since(turn),
                 },
                 idempotency_key=turn.key("lookup_order"),
             )
         )
+
+    def _count_since(self, turn: _Turn) -> dict[str, str]:
+        """Where the executor starts counting for the policy's limits: the cap's window, the shop's day."""
+        moment = turn.event.occurred_at
+        cap = self.document.policy.limits.customer_cap
+        day = moment.astimezone(self.reader.zone).replace(hour=0, minute=0, second=0, microsecond=0)
+        return {
+            "customer": (moment - timedelta(days=cap.window_days if cap else 0)).isoformat(),
+            "shop_day": day.isoformat(),
+        }
 
     def _lookup_tracking(self, turn: _Turn, _: None) -> None:
         turn.commands.append(
@@ -235,16 +263,51 @@ class DecisionCore:
         )
 
     def _make_offer(self, turn: _Turn, _: None) -> None:
-        reading = turn.reading
-        assert reading.offer is not None, "make_offer needs a policy row (guard it with has_offer)"
+        """The row's offer, whole and best first, with what each alternative is worth and when coupons expire."""
+        terms = self._policy_terms(turn)
+        assert terms is not None, "make_offer needs a policy row (guard it with has_offer)"
         turn.context["offer"] = {
-            "row": reading.offer_row,
-            "alternatives": reading.offer,
-            "expires_on": expires_on(self.document.policy, reading.today).isoformat(),
+            **terms,
+            "refund_instead": self.document.policy.refund_instead,
             "policy_version": self.document.policy.version,
         }
         turn.context["unclear_replies"] = 0
+        self._audit(turn, "offered", terms["row"], terms)
         self._say(turn, "offer")
+
+    def _policy_terms(self, turn: _Turn) -> JSON | None:
+        """The offer this step's policy reading makes, or the one already made: row, alternatives, values, terms."""
+        reading = turn.reading
+        if reading.verdict is None:
+            offer = turn.context.get("offer")
+            if not offer:
+                return None
+            return {key: offer[key] for key in _TERMS if key in offer}
+        policy, row = self.document.policy, reading.verdict.row
+        minimum = minimum_spend(policy, row)
+        return {
+            "row": row.id,
+            "alternatives": reading.offer,
+            "values": [str(value) for value in reading.verdict.values],
+            "expires_on": expires_on(policy, reading.today, row).isoformat(),
+            "minimum_spend": None if minimum is None else str(minimum),
+            # What the limits were checked against (read by the executor when the order was looked up).
+            "history": (turn.context.get("order") or {}).get("history"),
+        }
+
+    def _audit(self, turn: _Turn, decision: str, rule: str, detail: JSON) -> None:
+        context = turn.context
+        order = context.get("order") or {}
+        turn.audit.append(
+            {
+                "order_number": order.get("number") or context.get("order_number"),
+                "customer_id": order.get("customer_id"),
+                "situation": context.get("situation"),
+                "decision": decision,
+                "rule": rule,
+                "detail": detail,
+            }
+        )
 
     def _issue_compensation(self, turn: _Turn, _: None) -> None:
         context = turn.context
@@ -252,7 +315,11 @@ class DecisionCore:
         assert chosen is not None, "issue_compensation needs a chosen alternative (guard it with chose_alternative)"
         context["chosen"] = chosen
         order = context["order"]
+        offer = context["offer"]
         situation = context.get("situation", "late")
+        alternative = offer["alternatives"][chosen]
+        values = offer.get("values")
+        value = values[chosen] if values else None
         turn.commands.append(
             CommandSpec(
                 kind="issue_compensation",
@@ -260,20 +327,27 @@ class DecisionCore:
                     "order_number": context["order_number"],
                     "customer_id": order["customer_id"],
                     "situation": situation,
-                    "policy_row": context["offer"]["row"],
-                    "alternative": context["offer"]["alternatives"][chosen],
+                    "policy_row": offer["row"],
+                    "alternative": alternative,
+                    "value": value,
                     "order_value": order["value"],
                     "currency": order["currency"],
-                    "expires_on": context["offer"]["expires_on"],
+                    "expires_on": offer["expires_on"],
+                    "minimum_spend": offer.get("minimum_spend"),
                     # Upgraded shipping that no reship or expedite will use becomes a voucher for next time.
-                    "upgrade_voucher": bool(context["offer"]["alternatives"][chosen].get("upgraded_shipping"))
-                    and not needs_dispatch(context),
-                    # One compensation per order, whichever conversation asks and whatever went wrong.
-                    "compensation_key": f"compensation:{order['number']}",
+                    "upgrade_voucher": bool(alternative.get("upgraded_shipping")) and not needs_dispatch(context),
+                    # One compensation per order and situation, whichever conversation asks.
+                    "compensation_key": compensation_key(order["number"], situation),
                 },
                 idempotency_key=turn.key("issue_compensation"),
             )
         )
+        instead = refund_asked_instead(offer, chosen)
+        detail = {"row": offer["row"], "chosen": chosen, "alternative": alternative, "value": value,
+                  "expires_on": offer["expires_on"]}  # fmt: skip
+        if instead:
+            detail["refund_instead"] = offer.get("refund_instead", "allow")
+        self._audit(turn, "issued", "refund_instead" if instead else offer["row"], detail)
 
     def _dispatch(self, turn: _Turn, _: None) -> None:
         context = turn.context
@@ -295,9 +369,11 @@ class DecisionCore:
     def _escalate(self, turn: _Turn, arguments: EscalateArgs) -> None:
         if turn.escalation is None:
             turn.escalation = {"reasons": [], "priority": arguments.priority, "state": turn.snapshot.state}
-            proposal = turn.reading.offer or (turn.context.get("offer") or {}).get("alternatives")
+            proposal = self._policy_terms(turn)
             if proposal:
-                turn.escalation["proposal"] = {"row": turn.reading.offer_row, "alternatives": proposal}
+                # The person starts from the offer the policy makes: row, alternatives, their values, terms.
+                self._policy_escalation(turn, proposal)
+                turn.escalation["proposal"] = proposal
         if arguments.reason not in turn.escalation["reasons"]:
             turn.escalation["reasons"].append(arguments.reason)
         for signal in turn.reading.anger_signals:  # what in the customer's words made it urgent
@@ -305,6 +381,22 @@ class DecisionCore:
                 turn.escalation["reasons"].append(f"anger:{signal}")
         if PRIORITY_RANK[arguments.priority] < PRIORITY_RANK[turn.escalation["priority"]]:
             turn.escalation["priority"] = arguments.priority
+
+    def _policy_escalation(self, turn: _Turn, proposal: JSON) -> None:
+        """When the policy decided this hand-over (a limit, a repeat claim, a refund asked instead, pushing
+        back), the proposal names the rule and the audit log records it."""
+        decided = next(
+            (name for name in self._policy_guards.get(turn.transition, ()) if turn.reading.facts.get(name)),
+            None,
+        )
+        if decided is None:
+            return
+        decision, rule = POLICY_GUARDS[decided]
+        proposal["rule"] = rule
+        if rule == "refund_instead":
+            refunds = [index for index, data in enumerate(proposal["alternatives"]) if data.get("refund_percent")]
+            proposal["request"] = {"refund": True, "alternative": refunds[0] if refunds else None}
+        self._audit(turn, decision, rule, dict(proposal))
 
     def _count(self, turn: _Turn, counter: str) -> None:
         turn.context[counter] = turn.context.get(counter, 0) + 1
@@ -389,7 +481,10 @@ class DecisionCore:
     def _offer_values(self, turn: _Turn, offer: JSON) -> dict[str, str]:
         """{offer} is the best alternative in words; {alternatives} the sentence offering the others."""
         language = turn.language
-        described = [self._alternative_text(turn, data, offer["expires_on"]) for data in offer["alternatives"]]
+        described = [
+            self._alternative_text(turn, data, offer["expires_on"], offer.get("minimum_spend"))
+            for data in offer["alternatives"]
+        ]
         alternatives = ""
         if len(described) > 1:
             rest = self.texts.join(described[1:], conjunction="join_or", language=language)
@@ -400,13 +495,13 @@ class DecisionCore:
             "expires": format_date(offer["expires_on"], language),
         }
 
-    def _alternative_text(self, turn: _Turn, data: JSON, expires: str) -> str:
+    def _alternative_text(self, turn: _Turn, data: JSON, expires: str, minimum: str | None = None) -> str:
         alternative = alternative_from(data)
         language = turn.language
         order = turn.context.get("order") or {}
         value = Decimal(str(order.get("value", "0")))
         currency = str(order.get("currency", ""))
-        common = {"expires": format_date(expires, language)}
+        common = {"expires": format_date(expires, language), "minimum": self._minimum_text(minimum, currency, language)}
         parts: list[str] = []
         if alternative.reship:
             parts.append(self.texts.render("part_reship", language=language, values=common))
@@ -427,6 +522,14 @@ class DecisionCore:
         if alternative.points:
             parts.append(self._points_text(alternative.points, language, "part_points", "part_points_plain"))
         return self.texts.join(parts, conjunction="join_and", language=language)
+
+    def _minimum_text(self, minimum: str | None, currency: str, language: str) -> str:
+        """A coupon's minimum spend in words ({minimum}); a flow without these texts says nothing of it."""
+        key = "coupon_minimum" if minimum else "coupon_no_minimum"
+        if key not in self.document.texts:
+            return ""
+        values = {"amount": format_money(minimum, currency)} if minimum else {}
+        return self.texts.render(key, language=language, values=values)
 
     def _points_text(self, points: int, language: str, with_reward: str, plain: str) -> str:
         reward = self._reward_for(points, language)
@@ -468,6 +571,9 @@ class _Placeholders(dict[str, str]):
         value = self[name] = self._core.placeholder(self._turn, name)
         return value
 
+
+# What an offer carries from the policy, for the customer's words, the issue and a person's proposal.
+_TERMS = ("row", "alternatives", "values", "expires_on", "minimum_spend", "history")
 
 _CARRIER_NAMES = {
     "ups": "UPS", "usps": "USPS", "fedex": "FedEx", "dhl": "DHL", "dhl_express": "DHL Express",

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.storage.tables import COMPENSATIONS, CONVERSATIONS, ESCALATIONS, MESSAGES
@@ -84,7 +84,7 @@ class Executors:
         self._engine = engine
         self._sla = first_response_sla
         self._reserved: dict[str, dict[str, Any]] = {}
-        self._earlier: dict[str, dict[str, Any] | None] = {}
+        self._earlier: dict[str, dict[str, dict[str, Any]]] = {}  # order number -> situation -> record
 
     def prepare(self, runs: list[CommandRun], now: datetime) -> None:
         """Read and write in one go what this round's commands need from the database.
@@ -168,26 +168,66 @@ class Executors:
         payload: dict[str, Any] = {"owned": owned, "order": _order_facts(order) if owned else None}
         if owned:
             payload["order"]["compensated"] = self._earlier_compensation(order.number)
+            # The counts the policy's limits are checked against, read now so the decision stays pure.
+            payload["order"]["history"] = self._history(order.customer_id, command.payload.get("count_since"), now)
         return Outcome(result={"found": True, "owned": owned}, event_kind="order_found", event_payload=payload)
 
-    def _earlier_compensation(self, order_number: str) -> dict[str, Any] | None:
-        """What this order was already given, by any conversation: one compensation per order."""
-        key = compensation_key(order_number)
-        if key not in self._earlier:  # the shop's number differs from what the customer typed
+    def _earlier_compensation(self, order_number: str) -> dict[str, dict[str, Any]]:
+        """What this order was already given, by situation, by any conversation: one per order and situation."""
+        if order_number not in self._earlier:  # the shop's number differs from what the customer typed
             self._earlier.update(self._compensations_of([order_number]))
-        return self._earlier.get(key)
+        return self._earlier[order_number]
 
-    def _compensations_of(self, order_numbers: list[str]) -> dict[str, dict[str, Any] | None]:
-        keys = [compensation_key(number) for number in order_numbers]
-        found: dict[str, dict[str, Any] | None] = dict.fromkeys(keys)
+    def _compensations_of(self, order_numbers: list[str]) -> dict[str, dict[str, dict[str, Any]]]:
+        found: dict[str, dict[str, dict[str, Any]]] = {number: {} for number in order_numbers}
+        key = COMPENSATIONS.c.idempotency_key
+        # compensation:{order}:{situation}, and compensation:{order} as written before situations had keys.
+        matches = [
+            condition
+            for number in order_numbers
+            for condition in (
+                key == f"compensation:{number}",
+                key.startswith(f"compensation:{number}:", autoescape=True),
+            )
+        ]
         with self._engine.connect() as connection:
             for row in connection.execute(
-                select(COMPENSATIONS.c.idempotency_key, COMPENSATIONS.c.alternative, COMPENSATIONS.c.status).where(
-                    COMPENSATIONS.c.idempotency_key.in_(keys)
+                select(key, COMPENSATIONS.c.situation, COMPENSATIONS.c.alternative, COMPENSATIONS.c.status).where(
+                    or_(*matches)
                 )
             ):
-                found[row.idempotency_key] = {"alternative": row.alternative, "status": row.status}
+                for number in order_numbers:
+                    if row.idempotency_key == f"compensation:{number}" or row.idempotency_key.startswith(
+                        f"compensation:{number}:"
+                    ):
+                        found[number][row.situation] = {"alternative": row.alternative, "status": row.status}
         return found
+
+    def _history(self, customer_id: str, since: dict[str, str] | None, now: datetime) -> dict[str, Any]:
+        """This customer's compensations in the cap's window, and what every customer got in the shop's day.
+
+        The core says where each count starts (``count_since`` in the lookup command: the window's and the
+        shop day's first instant), because only the flow knows the window and the shop's time zone.
+        A compensation counts from when it was recorded, unless it failed.
+        """
+        since = since or {}
+        window_start = _instant(since.get("customer")) or now - timedelta(days=90)
+        day_start = _instant(since.get("shop_day")) or now.replace(hour=0, minute=0, second=0, microsecond=0)
+        counted = COMPENSATIONS.c.status != "failed"
+        with self._engine.connect() as connection:
+            customer = connection.execute(
+                select(func.count()).select_from(COMPENSATIONS).where(
+                    COMPENSATIONS.c.customer_id == customer_id, COMPENSATIONS.c.created_at >= window_start, counted
+                )
+            ).scalar_one()  # fmt: skip
+            values = connection.execute(
+                select(COMPENSATIONS.c.value).where(COMPENSATIONS.c.created_at >= day_start, counted)
+            ).scalars()
+            today = sum((Decimal(value) for value in values if value), Decimal("0.00"))
+        return {
+            "customer_compensations": int(customer), "issued_today": str(today),
+            "window_start": window_start.isoformat(), "day_start": day_start.isoformat(),
+        }  # fmt: skip
 
     async def _lookup_tracking(self, command: CommandRun, now: datetime) -> Outcome:
         """Every parcel of the order: a split shipment is judged by its worst parcel, not its first."""
@@ -372,8 +412,8 @@ def _aware(moment: datetime) -> datetime:
 CHECKPOINTS_KEPT = 5
 
 
-def compensation_key(order_number: str) -> str:
-    return f"compensation:{order_number}"
+def _instant(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
 
 
 def _order_key(typed: str) -> str:
@@ -387,7 +427,8 @@ def _compensation_row(run: CommandRun, now: datetime) -> dict[str, Any]:
         "idempotency_key": payload["compensation_key"], "conversation_id": run.conversation_id,
         "order_number": payload["order_number"], "customer_id": payload["customer_id"],
         "situation": payload["situation"], "policy_row": payload["policy_row"],
-        "alternative": payload["alternative"], "status": "issuing", "result": None, "created_at": now,
+        "alternative": payload["alternative"], "value": payload.get("value"), "status": "issuing", "result": None,
+        "created_at": now,
     }  # fmt: skip
 
 

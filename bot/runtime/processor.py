@@ -296,6 +296,11 @@ class EventProcessor:
             ],
             json_columns=frozenset({"payload", "result"}),
         )  # fmt: skip
+        # The policy's decisions are audited in the commit of the steps that made them.
+        writer.insert(
+            connection, "policy_decisions", AUDIT_COLUMNS,
+            [(*row[:6], writer.json(row[6]), now) for row in batch.audit], json_columns=frozenset({"detail"}),
+        )  # fmt: skip
         writer.update(
             connection, "inbound_events", ("processed_at", "outcome", "conversation_id"), "id",
             [(now, outcome, conversation, event_row) for event_row, outcome, conversation in batch.outcomes],
@@ -338,6 +343,9 @@ MESSAGE_COLUMNS = (
     "conversation_id", "direction", "author", "text", "language", "event_id", "command_key", "external_id",
     "created_at", "delivered_at",
 )  # fmt: skip
+AUDIT_COLUMNS = (
+    "conversation_id", "order_number", "customer_id", "situation", "decision", "rule", "detail", "created_at",
+)  # fmt: skip
 COMMAND_COLUMNS = (
     "conversation_id", "kind", "payload", "idempotency_key", "status", "attempts", "not_before", "result", "error",
     "created_at", "completed_at", "priority",
@@ -352,6 +360,7 @@ class _Batch:
     messages: list[tuple[Any, ...]] = field(default_factory=list)
     commands: list[tuple[int, str, dict[str, Any], str, int, int]] = field(default_factory=list)
     outcomes: list[tuple[int, str, int | None]] = field(default_factory=list)
+    audit: list[tuple[Any, ...]] = field(default_factory=list)
     _keys: set[str] = field(default_factory=set)
 
     def customer_message(self, snapshot: ConversationSnapshot, row: Any, *, language: str | None) -> None:
@@ -375,6 +384,11 @@ class _Batch:
                 (conversation, command.kind, command.payload, command.idempotency_key, command.delay_seconds,
                  command.priority)
             )
+        for entry in decision.audit:
+            self.audit.append(
+                (conversation, entry["order_number"], entry["customer_id"], entry["situation"], entry["decision"],
+                 entry["rule"], entry["detail"])
+            )  # fmt: skip
 
     def check_keys(self, decision: Decision) -> None:
         """Two commands with one idempotency key would fail the whole batch's commit: refuse the event."""

@@ -110,9 +110,17 @@ class Command(SQLModel, table=True):
 
 
 class Compensation(SQLModel, table=True):
-    """Written before the provider is called: the unique key is what makes paying twice impossible."""
+    """Written before the provider is called: the unique key is what makes paying twice impossible.
+
+    The key is ``compensation:{order}:{situation}``: one compensation per order and situation.
+    """
 
     __tablename__ = "compensations"
+    # The policy's limits read this customer's recent compensations, and what every customer got today.
+    __table_args__ = (
+        Index("ix_compensations_customer_created", "customer_id", "created_at"),
+        Index("ix_compensations_created", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(unique=True)
@@ -122,10 +130,33 @@ class Compensation(SQLModel, table=True):
     situation: str
     policy_row: str
     alternative: dict[str, Any] = _json()
+    value: str | None = None  # what the chosen remedy costs the shop, store currency (Decimal as text)
     status: str = "issuing"  # issuing, issued, failed
     result: dict[str, Any] | None = _json(nullable=True)
     created_at: datetime
     issued_at: datetime | None = None
+
+
+class PolicyDecision(SQLModel, table=True):
+    """The audit log: one row per decision the compensation policy made, written with the step that made it.
+
+    ``decision`` is offered, escalated (a person decides, with the proposal), issued or refused (nothing
+    more is paid); ``rule`` is the policy row, or the limit that decided (approval_limit, customer_cap,
+    daily_budget, already_compensated, refund_instead, no_raise); ``detail`` has the alternatives, their
+    values and the counts the limits were checked against.
+    """
+
+    __tablename__ = "policy_decisions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(index=True)
+    order_number: str | None = Field(default=None, index=True)
+    customer_id: str | None = None
+    situation: str | None = None
+    decision: str
+    rule: str
+    detail: dict[str, Any] = _json()
+    created_at: datetime
 
 
 class Escalation(SQLModel, table=True):
@@ -219,3 +250,4 @@ RATE_LIMIT_READINGS: Table = RateLimitReading.__table__  # type: ignore[attr-def
 INGEST_CURSORS: Table = IngestCursor.__table__  # type: ignore[attr-defined]
 ISSUANCES: Table = ProviderIssuance.__table__  # type: ignore[attr-defined]
 SHIPMENT_WATCHES: Table = ShipmentWatch.__table__  # type: ignore[attr-defined]
+POLICY_DECISIONS: Table = PolicyDecision.__table__  # type: ignore[attr-defined]

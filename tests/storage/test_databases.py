@@ -23,7 +23,7 @@ POSTGRES_ADMIN = os.environ.get("DMCARE_TEST_POSTGRES", "postgresql://postgres@1
 TABLES = {
     "alembic_version", "commands", "compensations", "conversations", "escalations", "flow_versions",
     "inbound_events", "messages", "send_attempts", "rate_limit_readings", "ingest_cursors", "provider_issuances",
-    "shipment_watches",
+    "shipment_watches", "policy_decisions",
 }  # fmt: skip
 
 
@@ -52,7 +52,7 @@ def test_sqlite_schema_is_created_in_wal_mode(tmp_path: Path) -> None:
     assert set(inspect(engine).get_table_names()) == TABLES
     with engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
-        assert connection.execute(text("select version_num from alembic_version")).scalar() == "0003"
+        assert connection.execute(text("select version_num from alembic_version")).scalar() == "0004"
     engine.dispose()
 
 
