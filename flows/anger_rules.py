@@ -1,9 +1,135 @@
-"""Placeholder: the anger rules (word lists and thresholds) an admin edits; filled in by the anger work."""
+"""The anger rules as flow data: the words, phrases and thresholds that make a DM read as angry or threatening.
+
+An admin edits them in the flow document under ``escalation.anger``; ``bot.understanding.anger`` reads a
+DM with them. Every list is per language (``en``, ``zh``), and every list of both languages is looked for
+in every DM, so a mixed message ("垃圾 service, wtf") is read with both. Phrases are matched whole: an
+English phrase never matches inside a longer word ("sue" is not in "issue"); Chinese has no spaces, so a
+Chinese phrase matches anywhere and should be long enough to mean one thing ("破快递", not "破").
+
+The defaults here are empty on purpose: the shipped lists live in ``flows/default.yaml``.
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+__all__ = ["AllCapsRule", "AngerPhrases", "AngerRules", "AngerWeights", "Phrase"]
+
+_MAX_PHRASE_CHARS = 80
 
 
-class AngerRules(BaseModel):
+def _phrase(value: str) -> str:
+    if not value.strip():
+        raise ValueError("a phrase cannot be empty or only spaces")
+    if len(value) > _MAX_PHRASE_CHARS:
+        raise ValueError(f"a phrase is at most {_MAX_PHRASE_CHARS} characters, got {len(value)}")
+    if not value.isprintable():
+        raise ValueError(f"phrase {value!r} contains a line break or a control character")
+    return value
+
+
+Phrase = Annotated[str, AfterValidator(_phrase)]
+
+
+class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AngerPhrases(_Strict):
+    """The phrases of one language, by what they say about the customer's mood."""
+
+    # Signals: each list found in a DM (and not cancelled, see below) adds its weight once.
+    insults: list[Phrase] = []  # at the shop or its people: "scammers", "useless", "骗子"
+    profanity: list[Phrase] = []  # swearing, masked forms included: "f***", "sh*t", "tmd"
+    angry_slang: list[Phrase] = []  # "wtf", "ffs", "垃圾", "坑爹", "破快递"
+    sarcasm: list[Phrase] = []  # "thanks for nothing", "love that for me", "呵呵", "好棒棒"
+    quoted_praise: list[Phrase] = []  # praise that is sarcasm between quotes: 'fast' shipping, “极速”
+    # Praise and irony that are sarcasm only in a DM that also complains (a parcel problem, a complaint
+    # cue, a follow-up or another signal): "great job, 3 weeks late" but not "great job, it came early!";
+    # "真是太" but not "真是太感谢了".
+    sarcasm_in_complaints: list[Phrase] = []
+    threats_public: list[Phrase] = []  # going public: "tweet about this", "1-star review", "曝光"
+    threats_consumer_body: list[Phrase] = []  # "BBB", "FTC", "Trading Standards", "12315", "消协"
+    threats_chargeback: list[Phrase] = []  # "chargeback", "dispute with my bank", "PayPal claim", "拒付"
+    threats_legal: list[Phrase] = []  # "lawyer", "sue you", "small claims", "律师", "起诉"
+    repeated_complaint: list[Phrase] = []  # "third time", "still no answer", "问了三遍"
+    # What a customer writes to chase an answer ("any update?", "在吗"): with earlier complaints in the
+    # conversation, such a message is one more complaint (see ``AngerRules.repeated_after``).
+    follow_ups: list[Phrase] = []
+    # What makes a DM a complaint though it names no parcel problem: "another delay", "weeks", "查不到".
+    # They make praise in the DM sarcasm (``sarcasm_in_complaints``) and an enquiry in it no excuse.
+    complaint_cues: list[Phrase] = []
+    # Joy, thanks and praise: in a DM with no upset signal and no parcel problem they make it excited or
+    # grateful, not angry, so its capitals, "!!!" and swearing do not count ("OMG it's here!!!", "卧槽这么快
+    # !!!"), nor does telling followers about the shop ("I'll tell all my followers 😍").
+    positive: list[Phrase] = []
+    # Cues that cancel a hit (words between quotes are someone else's and never count either). A
+    # negation cancels a hit that follows it closely in the same clause ("not going to sue", "不会去投诉",
+    # "有点无语"); a quoting cue likewise, within a wider window ("my friend says I should call a lawyer",
+    # "我妹让我直接拒付"); an enquiry cancels the hits of its clause, before or after it, unless the DM
+    # complains ("12315是什么", "what is a chargeback?").
+    negations: list[Phrase] = []
+    quoting: list[Phrase] = []
+    enquiries: list[Phrase] = []
+    # Read whole so that their parts do not count: "won't hesitate" is not the negation "won't",
+    # "post office" is not a threat to post.
+    harmless: list[Phrase] = []
+
+    @field_validator("*")
+    @classmethod
+    def _listed_once(cls, value: list[str]) -> list[str]:
+        seen: set[str] = set()
+        for phrase in value:
+            key = " ".join(phrase.lower().split())
+            if key in seen:
+                raise ValueError(f"{phrase!r} is listed twice")
+            seen.add(key)
+        return value
+
+
+class AngerWeights(_Strict):
+    """How much each signal adds to a DM's score; the DM is angry at ``AngerRules.threshold`` or above."""
+
+    insult: float = Field(1.0, ge=0, le=10)
+    profanity: float = Field(1.0, ge=0, le=10)
+    angry_slang: float = Field(1.0, ge=0, le=10)
+    sarcasm: float = Field(1.0, ge=0, le=10)
+    all_caps: float = Field(0.6, ge=0, le=10)
+    exclamations: float = Field(0.5, ge=0, le=10)
+    repeated_complaint: float = Field(0.6, ge=0, le=10)
+    # A threat makes the DM angry whatever its weight; the weight only matters to the score.
+    threat_public: float = Field(1.0, ge=0, le=10)
+    threat_consumer_body: float = Field(1.0, ge=0, le=10)
+    threat_chargeback: float = Field(1.0, ge=0, le=10)
+    threat_legal: float = Field(1.0, ge=0, le=10)
+
+
+class AllCapsRule(_Strict):
+    """Shouting: enough all-caps words and letters in them, and enough of the letters, in the DM or in one
+    sentence of it ("WHERE IS MY ORDER", not "ORDER #1002 STATUS?").
+
+    Words glued to digits ("A1001") and single letters ("I") are not counted either way.
+    """
+
+    min_letters: int = Field(10, ge=2, le=1000)
+    min_words: int = Field(3, ge=1, le=100)
+    min_share: float = Field(0.7, gt=0, le=1)
+
+
+class AngerRules(_Strict):
+    en: AngerPhrases = AngerPhrases()
+    zh: AngerPhrases = AngerPhrases()
+    weights: AngerWeights = AngerWeights()
+    threshold: float = Field(1.0, gt=0, le=100)
+    all_caps: AllCapsRule = AllCapsRule()
+    # A run of at least this many "!" and "?" ("!!!", "?!?", "！！！") is the exclamations signal.
+    exclamation_run: int = Field(3, ge=2, le=50)
+    # With at least this many earlier complaints in the conversation, a DM that is itself a complaint
+    # is the repeated_complaint signal.
+    repeated_after: int = Field(2, ge=1, le=50)
+    # How far a negation and a quoting cue reach: words (or Chinese characters) between it and the hit
+    # it cancels, in the same clause.
+    negation_window: int = Field(4, ge=0, le=20)
+    quoting_window: int = Field(8, ge=0, le=40)

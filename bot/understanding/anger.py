@@ -1,0 +1,381 @@
+"""Whether a DM reads as angry or threatening, by the rules the admin keeps in the flow (``escalation.anger``).
+
+Rule-based and explainable: a reading lists the signals it found, and the escalation records them, so a
+person sees why a conversation was handed over. What counts:
+
+- listed phrases (insults, profanity, angry slang, sarcasm, four kinds of threat, repeated complaints),
+  each unless a cue cancels it: a negation just before it ("not going to sue", "有点无语"), a quoting cue
+  before it in its clause ("my friend says I should sue"), quotes around it (someone else's words), an
+  enquiry in its clause for a threat ("12315是什么") unless the DM is upset or names a parcel problem;
+- praise that is sarcasm: in quotes ('fast' shipping), or listed irony in a DM that complains ("great
+  job" next to "three weeks"); masked swearing of a listed word ("f**k", "sh*t"); a listed word stretched
+  out ("fuuuck", "stiiill no answer");
+- shape: shouting in capitals, runs of "!" and "?" (outside quotes);
+- a complaint after enough earlier ones in the conversation (the caller counts them with `is_complaint`).
+
+Joy is not anger: in a DM with a positive phrase ("love it", "谢谢", "😍"), no upset signal and no parcel
+problem, capitals, "!!!" and swearing do not count ("OMG it's here!!!", "卧槽这么快!!!"), nor does telling
+followers unless the DM complains. Each signal adds its weight once; the DM is angry at the threshold or
+above, and any threat makes it angry and threatening whatever the score. Every list of both languages is
+looked for in every DM, so a mixed message is read with both. At most `READ_AT_MOST` characters are read.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from bot.understanding._text import HAN_PATTERN, normalize_cached, normalize_lower
+from bot.understanding._trie import PhraseFinder
+from bot.understanding.concerns import Concern, detect_concern
+from flows.anger_rules import AngerPhrases, AngerRules
+
+__all__ = ["SIGNALS", "THREAT_SIGNALS", "AngerReading", "is_complaint", "read_anger"]
+
+READ_AT_MOST = 4000  # characters of a DM read, as for the other readers (a DM is at most 10,000)
+
+THREAT_SIGNALS: tuple[str, ...] = ("threat_public", "threat_consumer_body", "threat_chargeback", "threat_legal")
+SIGNALS: tuple[str, ...] = (
+    "insult", "profanity", "angry_slang", "sarcasm", "all_caps", "exclamations", *THREAT_SIGNALS,
+    "repeated_complaint",
+)  # fmt: skip
+
+# The lists of `AngerPhrases` that are signals, by the signal they make.
+_SIGNAL_LISTS: dict[str, str] = {
+    "insults": "insult",
+    "profanity": "profanity",
+    "angry_slang": "angry_slang",
+    "sarcasm": "sarcasm",
+    "threats_public": "threat_public",
+    "threats_consumer_body": "threat_consumer_body",
+    "threats_chargeback": "threat_chargeback",
+    "threats_legal": "threat_legal",
+    "repeated_complaint": "repeated_complaint",
+}
+_PRAISE, _FOLLOW_UP, _COMPLAINT, _POSITIVE = "sarcasm_in_complaints", "follow_up", "complaint", "positive"
+_NEGATION, _QUOTING, _ENQUIRY, _HARMLESS = "negation", "quoting", "enquiry", "harmless"
+_CANCELLING = frozenset({_NEGATION, _QUOTING, _ENQUIRY, _HARMLESS})
+# The other lists: what the signals depend on, and the cues that cancel them.
+_CUE_LISTS: dict[str, str] = {
+    "sarcasm_in_complaints": _PRAISE,
+    "follow_ups": _FOLLOW_UP,
+    "complaint_cues": _COMPLAINT,
+    "positive": _POSITIVE,
+    "negations": _NEGATION,
+    "quoting": _QUOTING,
+    "enquiries": _ENQUIRY,
+    "harmless": _HARMLESS,
+}
+
+_LATIN_WORD_CHARS = "a-z0-9'"
+_CLAUSE_SEPARATORS = re.compile(r"[,.;!?。，；！？、\n]")
+_SENTENCE_SEPARATORS = re.compile(r"[.!?。！？\n]")
+_WORD_OR_HAN = re.compile(r"[a-z0-9']+|" + HAN_PATTERN.pattern)
+# A letter typed three times or more: "fuuuck", "stilllll". Read again with the run as one letter.
+_STRETCHED = re.compile(r"([a-z])\1{2,}")
+# A word with letters masked by "*": "f**k", "sh*t", "f***ing". Compared with the listed swear words.
+_MASKED = re.compile(r"(?<![a-z0-9'*])[a-z][a-z*]*\*[a-z*]*(?![a-z0-9'*])")
+# Words between quotes: someone else's ("my mum is like 'call a lawyer!!'"), or praise that is sarcasm
+# when short ('fast' shipping, “极速”). A single quote opens only after a non-letter and closes only before
+# one, so the apostrophes of "don't" and "customers'" are not quotes.
+_QUOTED = re.compile(
+    r"\"([^\"\n]{1,120})\"|\u201c([^\u201c\u201d\n]{1,120})\u201d|[\u300c\u300e]([^\u300c-\u300f\n]{1,120})[\u300d\u300f]"
+    r"|(?<![a-z0-9])'([^'\n]{1,120})'(?![a-z0-9])",
+    re.IGNORECASE,
+)
+_QUOTED_PRAISE_MAX_CHARS = 30
+_QUOTE_CHARS = frozenset("\"'\u201c\u300c\u300e")
+_POSSESSIVE = re.compile(r"(?<=[a-z0-9])'(?=s(?![a-z0-9']))")
+_POSSESSIVE_MARK = "\u02bc"  # what `normalize` folds into "'", so no normalized text holds it
+_LATIN_WORD = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]+(?![A-Za-z0-9])")
+
+
+@dataclass(frozen=True, slots=True)
+class AngerReading:
+    angry: bool
+    threat: bool
+    score: float
+    signals: tuple[str, ...]  # in the order of `SIGNALS`
+
+
+class _Hit(NamedTuple):
+    start: int
+    end: int
+    tags: tuple[str, ...]
+
+
+def _is_latin_word_char(char: str) -> bool:
+    return char.isascii() and (char.isalnum() or char == "'")
+
+
+def _key(phrase: str) -> str:
+    return _with_possessives_apart(" ".join(phrase.lower().split()))
+
+
+def _with_possessives_apart(lower: str) -> str:
+    """ "bbb's" reads as "bbb" and "'s": the apostrophe of "'s" becomes a character that is not part of a
+    word, in the text and in the phrases alike, so "what's wrong" still matches itself. Same length."""
+    return _POSSESSIVE.sub(_POSSESSIVE_MARK, lower) if "'s" in lower else lower
+
+
+class _CompiledRules:
+    """One `AngerRules` made ready to read with: every phrase of both languages in one finder."""
+
+    def __init__(self, rules: AngerRules) -> None:
+        self.rules = rules
+        tags_by_phrase: dict[str, list[str]] = {}
+        praise: set[str] = set()
+        swear_words: set[str] = set()
+        for phrases in (rules.en, rules.zh):
+            for field, tag in (*_SIGNAL_LISTS.items(), *_CUE_LISTS.items()):
+                for phrase in _phrases_of(phrases, field):
+                    tags = tags_by_phrase.setdefault(_key(phrase), [])
+                    if tag not in tags:
+                        tags.append(tag)
+            praise.update(_key(phrase) for phrase in phrases.quoted_praise)
+            swear_words.update(
+                _key(phrase) for phrase in phrases.profanity if _key(phrase).isalpha() and _key(phrase).isascii()
+            )
+        self.tags_by_phrase = {phrase: tuple(tags) for phrase, tags in tags_by_phrase.items()}
+        self.finder = _finder(self.tags_by_phrase) if self.tags_by_phrase else None
+        self.praise_finder = _finder(praise) if praise else None
+        self.exclamations = re.compile(f"[!?]{{{rules.exclamation_run},}}")
+        self.swear_words_by_length: dict[int, tuple[str, ...]] = {}
+        for word in sorted(swear_words):
+            self.swear_words_by_length[len(word)] = (*self.swear_words_by_length.get(len(word), ()), word)
+
+
+def _phrases_of(phrases: AngerPhrases, field: str) -> list[str]:
+    value: list[str] = getattr(phrases, field)
+    return value
+
+
+def _finder(phrases: Iterable[str]) -> PhraseFinder:
+    return PhraseFinder(
+        phrases,
+        gap=r"[^\S\n]+",
+        optional_gap=False,
+        word_before=_LATIN_WORD_CHARS,
+        starts_word=_is_latin_word_char,
+        word_after=_LATIN_WORD_CHARS,
+        ends_word=_is_latin_word_char,
+    )
+
+
+# Compiled rules by the identity of the rules object: a flow document is loaded once and read with for
+# every DM. The entry keeps the rules alive, so their id cannot be reused while it is cached.
+_COMPILED: OrderedDict[int, _CompiledRules] = OrderedDict()
+_COMPILED_KEPT = 8
+
+
+def _compiled(rules: AngerRules) -> _CompiledRules:
+    compiled = _COMPILED.get(id(rules))
+    if compiled is not None and compiled.rules is rules:
+        _COMPILED.move_to_end(id(rules))
+        return compiled
+    compiled = _CompiledRules(rules)
+    _COMPILED[id(rules)] = compiled
+    if len(_COMPILED) > _COMPILED_KEPT:
+        _COMPILED.popitem(last=False)
+    return compiled
+
+
+# Signals that say the customer is upset: praise next to them is sarcasm, and "!!!" next to them is not
+# joy. Swearing, shouting and telling followers are left out: they are also how excitement reads.
+_UPSET = frozenset(
+    {"insult", "angry_slang", "sarcasm", "threat_consumer_body", "threat_chargeback", "threat_legal",
+     "repeated_complaint"}
+)  # fmt: skip
+# What makes a DM complain, with the upset signals and a named parcel problem.
+_COMPLAINING = _UPSET | {_FOLLOW_UP, _COMPLAINT}
+_COMPLAINT_TAGS = _COMPLAINING | frozenset(SIGNALS)
+# What a happy DM does not count: how excitement reads.
+_EXCITEMENT = frozenset({"profanity", "all_caps", "exclamations", "threat_public"})
+
+
+def read_anger(text: str, rules: AngerRules, *, complaints_before: int = 0) -> AngerReading:
+    """How angry `text` reads by `rules`; `complaints_before` counts the earlier complaints of this
+    conversation (see `is_complaint`)."""
+    text = text[:READ_AT_MOST]
+    reading = _Reading(text, _compiled(rules))
+    found = reading.signals()
+    if complaints_before >= rules.repeated_after and reading.complains(found):
+        found.add("repeated_complaint")
+    signals = tuple(signal for signal in SIGNALS if signal in found)
+    weights = rules.weights
+    score = round(sum(getattr(weights, signal) for signal in signals), 6)
+    threat = any(signal in found for signal in THREAT_SIGNALS)
+    return AngerReading(angry=threat or score >= rules.threshold, threat=threat, score=score, signals=signals)
+
+
+def is_complaint(text: str, rules: AngerRules) -> bool:
+    """Whether `text` complains or chases an answer: a parcel problem, an anger signal, a complaint cue, a
+    follow-up ("any update?", "在吗"). The caller counts these to pass `complaints_before` to `read_anger`."""
+    reading = _Reading(text[:READ_AT_MOST], _compiled(rules))
+    return reading.complains(reading.signals())
+
+
+class _Reading:
+    """One DM read with one set of rules; the parcel problem is looked for only when a rule needs it."""
+
+    def __init__(self, text: str, compiled: _CompiledRules) -> None:
+        self.text = text
+        self.compiled = compiled
+        self._names_a_problem: bool | None = None
+
+    def names_a_problem(self) -> bool:
+        if self._names_a_problem is None:
+            self._names_a_problem = detect_concern(self.text) is not Concern.OTHER
+        return self._names_a_problem
+
+    def complains(self, found: set[str]) -> bool:
+        return not found.isdisjoint(_COMPLAINT_TAGS) or self.names_a_problem()
+
+    def signals(self) -> set[str]:
+        """The signals, with the follow-up and complaint cues; no count of earlier complaints yet."""
+        said, enquired = _phrase_tags(self.text, self.compiled)
+        found = said - {_PRAISE, _POSITIVE}
+        # Asking what a word means is harmless ("12315是什么"); asking it while complaining is not.
+        if enquired and (said & _UPSET or self.names_a_problem()):
+            found |= enquired
+        if _PRAISE in said and (found & _COMPLAINING or "profanity" in found or self.names_a_problem()):
+            found.add("sarcasm")
+        found |= _shape_signals(self.text, self.compiled)
+        if _POSITIVE in said and found & _EXCITEMENT and not found & _UPSET and not self.names_a_problem():
+            # Joy: "OMG it's here!!!", "卧槽这么快!!!". Telling followers is praise unless the DM also
+            # complains: a polite threat thanks too ("..., or I post it on Weibo. Thanks").
+            found -= _EXCITEMENT if not found & _COMPLAINING else _EXCITEMENT - {"threat_public"}
+        return found
+
+
+def _shape_signals(text: str, compiled: _CompiledRules) -> set[str]:
+    """Shouting and runs of "!" and "?", outside quotes: a quoted "where is it???" is someone else's."""
+    cased = normalize_cached(text)
+    if not _QUOTE_CHARS.isdisjoint(cased):
+        cased = _QUOTED.sub(" ", cased)
+    shape = set()
+    if _shouts(cased, compiled.rules):
+        shape.add("all_caps")
+    if ("!" in cased or "?" in cased) and compiled.exclamations.search(cased):
+        shape.add("exclamations")
+    return shape
+
+
+def _phrase_tags(text: str, compiled: _CompiledRules) -> tuple[set[str], set[str]]:
+    """The tags of the listed phrases found in `text`: those that stand, and those only an enquiry cancels."""
+    lower = _with_possessives_apart(normalize_lower(text))
+    found, enquired = _tags_in(lower, compiled)
+    if _STRETCHED.search(lower):
+        more, more_enquired = _tags_in(_STRETCHED.sub(r"\1", lower), compiled)
+        found |= more
+        enquired |= more_enquired
+    return found, enquired - found
+
+
+def _tags_in(lower: str, compiled: _CompiledRules) -> tuple[set[str], set[str]]:
+    hits: list[_Hit] = []
+    if compiled.finder is not None:
+        tags_by_phrase = compiled.tags_by_phrase
+        for start, end in compiled.finder.find(lower):
+            phrase = lower[start:end]
+            tags = tags_by_phrase.get(phrase) or tags_by_phrase[" ".join(phrase.split())]
+            hits.append(_Hit(start, end, tags))
+    if compiled.swear_words_by_length and "*" in lower:
+        hits += _masked_swearing(lower, compiled.swear_words_by_length)
+    if not _QUOTE_CHARS.isdisjoint(lower):
+        quoted: list[tuple[int, int]] = []
+        praised: list[_Hit] = []
+        praise_finder = compiled.praise_finder
+        for match in _QUOTED.finditer(lower):
+            quoted.append(match.span())
+            words = next(group for group in match.groups() if group is not None).strip()
+            if praise_finder is not None and len(words) <= _QUOTED_PRAISE_MAX_CHARS and praise_finder.find(words):
+                praised.append(_Hit(match.start(), match.start(), ("sarcasm",)))  # the quotes make it sarcasm
+        # What is between quotes is someone else's words, but for the praise the quotes turn into sarcasm.
+        hits = [hit for hit in hits if not _in_quotes(hit, quoted)] + praised
+    if not hits:
+        return set(), set()
+    hits.sort()
+    return _uncancelled(lower, hits, compiled.rules)
+
+
+def _in_quotes(hit: _Hit, quoted: list[tuple[int, int]]) -> bool:
+    """Whether `hit` overlaps one of the `quoted` spans (in order, apart from each other)."""
+    after = bisect.bisect_right(quoted, hit.start, key=lambda span: span[0])  # the first span starting after it
+    if after and quoted[after - 1][1] > hit.start:
+        return True
+    return after < len(quoted) and quoted[after][0] < hit.end
+
+
+def _masked_swearing(lower: str, words_by_length: dict[int, tuple[str, ...]]) -> list[_Hit]:
+    hits = []
+    for match in _MASKED.finditer(lower):
+        masked = match.group()
+        for word in words_by_length.get(len(masked), ()):
+            if all(char == "*" or char == letter for char, letter in zip(masked, word, strict=True)):
+                hits.append(_Hit(match.start(), match.end(), ("profanity",)))
+                break
+    return hits
+
+
+def _uncancelled(lower: str, hits: list[_Hit], rules: AngerRules) -> tuple[set[str], set[str]]:
+    clause_ends = [match.start() for match in _CLAUSE_SEPARATORS.finditer(lower)]
+    enquiry_clauses = {bisect.bisect_left(clause_ends, hit.start) for hit in hits if _ENQUIRY in hit.tags}
+    # An enquiry only excuses the threats: "how many times do I have to ask" is still a repeat.
+    found: set[str] = set()
+    enquired: set[str] = set()
+    negation: tuple[int, int] | None = None  # (end, clause) of the latest negation
+    quoting: tuple[int, int] | None = None  # (end, clause) of the latest quoting cue
+    for hit in hits:
+        clause = bisect.bisect_left(clause_ends, hit.start)
+        if not _CANCELLING.isdisjoint(hit.tags):
+            if _NEGATION in hit.tags:
+                negation = (hit.end, clause)
+            if _QUOTING in hit.tags:
+                quoting = (hit.end, clause)
+            continue  # a cue is never a signal too: "no need to" says nothing about anger
+        # A cancelled hit carries its cue on: "some people say they'll report you to the BBB".
+        if _reaches(lower, negation, hit, clause, rules.negation_window):
+            negation = (hit.end, clause)
+            continue
+        if _reaches(lower, quoting, hit, clause, rules.quoting_window):
+            quoting = (hit.end, clause)
+            continue
+        if clause in enquiry_clauses:
+            enquired.update(tag for tag in hit.tags if tag in THREAT_SIGNALS)
+            found.update(tag for tag in hit.tags if tag not in THREAT_SIGNALS)
+        else:
+            found.update(hit.tags)
+    return found, enquired
+
+
+def _reaches(lower: str, cue: tuple[int, int] | None, hit: _Hit, clause: int, window: int) -> bool:
+    """Whether a cue ending at `cue[0]` in clause `cue[1]` reaches `hit`: same clause, close enough."""
+    return cue is not None and cue[1] == clause and _words_between(lower, cue[0], hit.start) <= window
+
+
+def _words_between(lower: str, start: int, end: int) -> int:
+    return len(_WORD_OR_HAN.findall(lower, start, end))
+
+
+def _shouts(text: str, rules: AngerRules) -> bool:
+    """Capitals in the whole DM or in one of its sentences (a long DM may shout one line)."""
+    rule = rules.all_caps
+    if sum(char.isupper() for char in text) < rule.min_letters:
+        return False  # a fast no for most DMs
+    pieces = [text, *_SENTENCE_SEPARATORS.split(text)] if _SENTENCE_SEPARATORS.search(text) else [text]
+    for piece in pieces:
+        words = [word for word in _LATIN_WORD.findall(piece) if len(word) > 1]
+        shouted = [word for word in words if word.isupper()]
+        letters = sum(map(len, shouted))
+        if (
+            len(shouted) >= rule.min_words
+            and letters >= rule.min_letters
+            and letters >= rule.min_share * sum(map(len, words))
+        ):
+            return True
+    return False
