@@ -58,18 +58,20 @@ class AngerPhrases(_Strict):
     # What a customer writes to chase an answer ("any update?", "在吗"): with earlier complaints in the
     # conversation, such a message is one more complaint (see ``AngerRules.repeated_after``).
     follow_ups: list[Phrase] = []
-    # What makes a DM a complaint though it names no parcel problem: "another delay", "weeks", "查不到".
-    # They make praise in the DM sarcasm (``sarcasm_in_complaints``) and an enquiry in it no excuse.
+    # What makes a DM a complaint though it names no parcel problem: "another delay", "weeks", "查不到",
+    # "unless", "不然". They make praise in the DM sarcasm (``sarcasm_in_complaints``), and keep a polite
+    # threat to go public ("..., or I post it on Weibo. Thanks") from reading as praise.
     complaint_cues: list[Phrase] = []
-    # Joy, thanks and praise: in a DM with no upset signal and no parcel problem they make it excited or
-    # grateful, not angry, so its capitals, "!!!" and swearing do not count ("OMG it's here!!!", "卧槽这么快
-    # !!!"), nor does telling followers about the shop ("I'll tell all my followers 😍").
+    # Joy, thanks, praise and politeness: in a DM with no upset signal and no parcel problem they make it
+    # excited, grateful or urgent-but-polite, not angry, so its capitals, "!!!" and swearing do not count
+    # ("OMG it's here!!!", "卧槽这么快!!!"), nor, unless it complains, does telling followers about the shop
+    # ("I'll tell all my followers 😍").
     positive: list[Phrase] = []
     # Cues that cancel a hit (words between quotes are someone else's and never count either). A
     # negation cancels a hit that follows it closely in the same clause ("not going to sue", "不会去投诉",
     # "有点无语"); a quoting cue likewise, within a wider window ("my friend says I should call a lawyer",
-    # "我妹让我直接拒付"); an enquiry cancels the hits of its clause, before or after it, unless the DM
-    # complains ("12315是什么", "what is a chargeback?").
+    # "我妹让我直接拒付"); an enquiry cancels the threats of its clause, before or after it, unless the DM
+    # is upset or names a parcel problem ("12315是什么", "what is a chargeback?", "how do I open a dispute?").
     negations: list[Phrase] = []
     quoting: list[Phrase] = []
     enquiries: list[Phrase] = []
@@ -96,9 +98,9 @@ class AngerWeights(_Strict):
     profanity: float = Field(1.0, ge=0, le=10)
     angry_slang: float = Field(1.0, ge=0, le=10)
     sarcasm: float = Field(1.0, ge=0, le=10)
-    all_caps: float = Field(0.6, ge=0, le=10)
-    exclamations: float = Field(0.5, ge=0, le=10)
-    repeated_complaint: float = Field(0.6, ge=0, le=10)
+    all_caps: float = Field(1.0, ge=0, le=10)
+    exclamations: float = Field(1.0, ge=0, le=10)
+    repeated_complaint: float = Field(1.0, ge=0, le=10)
     # A threat makes the DM angry whatever its weight; the weight only matters to the score.
     threat_public: float = Field(1.0, ge=0, le=10)
     threat_consumer_body: float = Field(1.0, ge=0, le=10)
@@ -119,6 +121,8 @@ class AllCapsRule(_Strict):
 
 
 class AngerRules(_Strict):
+    """Everything ``read_anger`` goes by: the phrases of each language, the weights and the thresholds."""
+
     en: AngerPhrases = AngerPhrases()
     zh: AngerPhrases = AngerPhrases()
     weights: AngerWeights = AngerWeights()

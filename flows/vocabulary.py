@@ -37,6 +37,8 @@ FACTS: Final[dict[str, str]] = {
     "said_yes": "the customer agrees",
     "said_no": "the customer declines",
     "wants_refund": "the customer asks for a refund instead",
+    "wants_more": "the customer pushes back on the offer for more (the bot never raises it)",
+    "pushed_back": "the customer already pushed back on this offer once",
     "chose_alternative": "the message accepts the offer or names one of its alternatives",
     "has_rating": "the message carries a 1-5 rating",
     "low_rating": "the rating is at or below settings.low_rating",
@@ -74,11 +76,11 @@ ACTIONS: Final[dict[str, str]] = {
     "issue_compensation": "none: issue the alternative the customer chose (or the refund they asked for)",
     "dispatch": "none: book the reship or expedite the situation needs",
     "escalate": "mapping {reason, priority}: hand the conversation to a person",
-    "count": "counter name: add one to order_attempts or unclear_replies",
-    "reset": "counter name: set order_attempts or unclear_replies back to 0",
+    "count": "counter name: add one to order_attempts, unclear_replies or pushbacks",
+    "reset": "counter name: set order_attempts, unclear_replies or pushbacks back to 0",
     "record_rating": "none: keep the customer's rating",
     "relay_agent_text": "none: send the agent's words to the customer",
 }
 
-COUNTERS: Final[frozenset[str]] = frozenset({"order_attempts", "unclear_replies"})
+COUNTERS: Final[frozenset[str]] = frozenset({"order_attempts", "unclear_replies", "pushbacks"})
 PRIORITIES: Final[tuple[str, ...]] = ("urgent", "high", "normal", "low")

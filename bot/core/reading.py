@@ -24,6 +24,7 @@ from bot.understanding import (
     extract_order_number,
     extract_rating,
 )
+from bot.understanding.anger import is_complaint, read_anger
 from flows.schema import Alternative, FlowDocument
 
 # Which offered part each choice intent points at, most specific first: a "free-shipping coupon" is
@@ -41,8 +42,9 @@ CHOICE_PARTS: tuple[tuple[Intent, tuple[str, ...]], ...] = (
 SEVERITY = {"parcel_problem": 5, "lost": 4, "damaged": 4, "unshippable": 3, "customs": 2, "late": 2}
 PROBLEM_SITUATIONS = frozenset({"parcel_problem", "lost", "damaged"})
 READ_AT_MOST = 4000  # characters of a message the bot reads; a DM is at most 10,000
-INTENT_FACTS = frozenset({"wants_human", "said_yes", "said_no", "wants_refund", "chose_alternative"})
+INTENT_FACTS = frozenset({"wants_human", "said_yes", "said_no", "wants_refund", "chose_alternative", "wants_more"})
 RATING_FACTS = frozenset({"has_rating", "low_rating"})
+ANGER_FACTS = frozenset({"angry", "threatens"})
 
 
 @dataclass(slots=True)
@@ -82,6 +84,8 @@ class Reader:
         facts = reading.facts
         facts["order_attempts_left"] = context.get("order_attempts", 0) + 1 < settings.max_order_attempts
         facts["unclear_replies_left"] = context.get("unclear_replies", 0) < settings.max_unclear_replies
+        facts["pushed_back"] = context.get("pushbacks", 0) > 0
+        facts["is_vip"] = (context.get("order") or {}).get("tier") == "vip"
         offer: JSON | None = context.get("offer")
         facts["refund_allowed"] = refund_allowed(offer)
         kind = event.kind
@@ -123,6 +127,13 @@ class Reader:
         if "concern" not in context:
             concern = detect_concern(text)
             context["concern"] = "" if concern == "other" else str(concern)
+        if wanted & ANGER_FACTS:
+            rules = self.document.escalation.anger
+            anger = read_anger(text, rules, complaints_before=context.get("complaints", 0))
+            facts["angry"], facts["threatens"] = anger.angry, anger.threat
+            reading.anger_signals = anger.signals
+            if anger.signals or is_complaint(text, rules):
+                context["complaints"] = context.get("complaints", 0) + 1  # for "repeated complaints"
         if "has_order_number" in wanted:
             reading.order_number = extract_order_number(text, self.rules)
             facts["has_order_number"] = reading.order_number is not None
@@ -136,6 +147,7 @@ class Reader:
             facts["said_yes"] = Intent.YES in intents
             facts["said_no"] = Intent.NO in intents
             facts["wants_refund"] = Intent.REFUND_INSTEAD in intents or Intent.CHOOSE_REFUND in intents
+            facts["wants_more"] = Intent.WANT_MORE in intents
             offer = context.get("offer")
             if offer:
                 reading.chosen = choose_from_offer(offer, intents)
@@ -171,6 +183,7 @@ class Reader:
             return  # nothing about someone else's order is kept or shown
         order = payload["order"]
         context["order"] = order
+        facts["is_vip"] = order.get("tier") == "vip"
         facts["high_value"] = Decimal(order["value"]) >= self.document.settings.high_value_threshold
         facts["has_shipment"] = bool(order.get("shipments"))
         # One compensation per order and situation: known once the situation is (here, or from the carrier).

@@ -91,6 +91,7 @@ _QUOTED_PRAISE_MAX_CHARS = 30
 _QUOTE_CHARS = frozenset("\"'\u201c\u300c\u300e")
 _POSSESSIVE = re.compile(r"(?<=[a-z0-9])'(?=s(?![a-z0-9']))")
 _POSSESSIVE_MARK = "\u02bc"  # what `normalize` folds into "'", so no normalized text holds it
+_WORD = re.compile(r"[^\W_]")  # a letter or digit of any script
 _LATIN_WORD = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]+(?![A-Za-z0-9])")
 
 
@@ -117,7 +118,7 @@ def _key(phrase: str) -> str:
 
 
 def _with_possessives_apart(lower: str) -> str:
-    """ "bbb's" reads as "bbb" and "'s": the apostrophe of "'s" becomes a character that is not part of a
+    """Read "bbb's" as "bbb" and "'s": the apostrophe of "'s" becomes a character that is not part of a
     word, in the text and in the phrases alike, so "what's wrong" still matches itself. Same length."""
     return _POSSESSIVE.sub(_POSSESSIVE_MARK, lower) if "'s" in lower else lower
 
@@ -260,7 +261,8 @@ def _shape_signals(text: str, compiled: _CompiledRules) -> set[str]:
     shape = set()
     if _shouts(cased, compiled.rules):
         shape.add("all_caps")
-    if ("!" in cased or "?" in cased) and compiled.exclamations.search(cased):
+    # Marks alone (" ...?!? ") say nothing about what the customer feels: they need words to go with.
+    if ("!" in cased or "?" in cased) and compiled.exclamations.search(cased) and _WORD.search(cased):
         shape.add("exclamations")
     return shape
 
@@ -324,8 +326,8 @@ def _masked_swearing(lower: str, words_by_length: dict[int, tuple[str, ...]]) ->
 
 def _uncancelled(lower: str, hits: list[_Hit], rules: AngerRules) -> tuple[set[str], set[str]]:
     clause_ends = [match.start() for match in _CLAUSE_SEPARATORS.finditer(lower)]
+    # An enquiry only excuses the threats of its clause: "how many times do I have to ask" is still a repeat.
     enquiry_clauses = {bisect.bisect_left(clause_ends, hit.start) for hit in hits if _ENQUIRY in hit.tags}
-    # An enquiry only excuses the threats: "how many times do I have to ask" is still a repeat.
     found: set[str] = set()
     enquired: set[str] = set()
     negation: tuple[int, int] | None = None  # (end, clause) of the latest negation

@@ -22,6 +22,7 @@ class Intent(StrEnum):
     CHOOSE_COUPON = "choose_coupon"
     CHOOSE_FREE_SHIPPING = "choose_free_shipping"
     CHOOSE_REFUND = "choose_refund"
+    WANT_MORE = "want_more"  # pushing back on the offer: the bot never raises it
 
 
 # fmt: off
@@ -80,6 +81,19 @@ REFUND_PHRASES: tuple[str, ...] = (
     "refund", "refunds", "refunded", "refunding", "full refund", "money back", "my money", "reimburse",
     "reimbursement", "pay me back", "退款", "退钱", "退费", "把钱退", "钱退", "返还", "全额退款", "退我钱",
 )
+# Pushing back on an offer for more. Longer than the offer words they contain ("more points"), so they
+# win over them: asking for more points is not choosing the points offered.
+WANT_MORE_PHRASES: tuple[str, ...] = (
+    "not enough", "isn't enough", "is not enough", "not good enough", "is that all", "is that it",
+    "only that", "do better", "do better than", "better offer", "better than that",
+    "more than that", "more points", "more coupon", "more compensation", "more money", "bigger discount",
+    "higher discount", "bigger coupon", "double it", "double that", "raise the offer", "increase the offer",
+    "up the offer", "give me more", "want more", "i want more", "i need more", "deserve more", "a joke of an offer",
+    "insulting offer", "that's insulting", "pathetic",
+    "不够", "太少", "太少了", "就这", "就这点", "就这么点", "才这么点", "才这点", "多给点", "多给一点", "再多给",
+    "再加点", "再加一点", "加点", "我要更多", "要更多", "更多补偿", "更多积分", "多点积分", "再多一点", "翻倍",
+    "打发叫花子", "打发要饭的",
+)
 # Not negators elsewhere ("more than 2 weeks"), but "a refund rather than points" is a choice.
 OFFER_NEGATORS: tuple[str, ...] = ("than",)
 # Phrases that contain an offer or person word without asking for it.
@@ -90,6 +104,8 @@ NOT_A_REQUEST_PHRASES: tuple[str, ...] = (
 
 # fmt: on
 _YES, _YES_IF_WHOLE, _NO, _NO_OR_NEGATOR, _BOT = "yes", "yes_if_whole", "no", "no_or_negator", "bot"
+_MORE = "more"
+_CHOICES = frozenset({Intent.CHOOSE_POINTS, Intent.CHOOSE_COUPON, Intent.CHOOSE_FREE_SHIPPING, Intent.CHOOSE_REFUND})
 _OFFER_INTENTS: dict[str, frozenset[Intent]] = {
     "human": frozenset({Intent.HUMAN}),
     "points": frozenset({Intent.CHOOSE_POINTS}),
@@ -111,6 +127,7 @@ _TABLE = PhraseTable(
         "coupon": COUPON_PHRASES,
         "free_shipping": FREE_SHIPPING_PHRASES,
         "refund": REFUND_PHRASES,
+        _MORE: WANT_MORE_PHRASES,
         NEGATOR: OFFER_NEGATORS,
         IGNORED: NOT_A_REQUEST_PHRASES,
     },
@@ -133,10 +150,16 @@ def classify_intents(text: str) -> frozenset[Intent]:
                     intents |= _OFFER_INTENTS[hit.tag]
             elif hit.tag == _BOT and hit.negated:
                 intents.add(Intent.HUMAN)
+            elif hit.tag == _MORE and not hit.negated:
+                intents.add(Intent.WANT_MORE)
             elif not clause.is_question:
                 answer = _answer(hit, clause, short_answer=short_answer)
                 if answer is not None:
                     answers.append(answer)
+    if Intent.WANT_MORE in intents:
+        # "Not enough, give me more points" is neither a choice nor a yes to the offer on the table.
+        intents -= _CHOICES
+        answers = [answer for answer in answers if answer is not Intent.YES]
     if extract_rating(text) is not None:
         intents.add(Intent.RATING)
     if answers:
@@ -160,7 +183,7 @@ def _answer(hit: Hit, clause: Clause, *, short_answer: bool) -> Intent | None:
 
 def _is_short_answer(clause: Clause) -> bool:
     """Nothing but answer words and fillers: "right", "that's fine", "没有", not "要优惠券"."""
-    return clause.is_bare and not any(hit.tag in _OFFER_INTENTS or hit.tag == _BOT for hit in clause.hits)
+    return clause.is_bare and not any(hit.tag in _OFFER_INTENTS or hit.tag in (_BOT, _MORE) for hit in clause.hits)
 
 
 def _opens_clause(hit: Hit, clause: Clause) -> bool:

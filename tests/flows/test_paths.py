@@ -60,6 +60,28 @@ CASES = {
         state="closed",
         compensation={"coupon_percent": 5},
     ),
+    "en pushing back for more: the best offer restated once, never raised": Case(
+        LIAM,
+        [
+            ("my package is late and I needed it this weekend", ["order number"]),
+            ("order 1002", ["300 points"]),
+            ("seriously? that's not enough, give me more points", ["best I can", "300 points", "5% coupon"]),
+            ("fine, the points then", ["300 points are now in your account"]),
+        ],
+        state="request_feedback",
+        compensation={"points": 300},
+        forbidden=["600 points", "400 points", "10% coupon"],
+    ),
+    "zh pushing back twice: restated once, then a person": Case(
+        FANG,
+        [
+            ("你好,我的包裹迟到了,订单号1004", ["500 积分"]),
+            ("就这么点?", ["最好方案", "500 积分"]),
+            ("太少了,我要更多", ["同事"]),
+        ],
+        state="human",
+        escalated=["offer_declined"],
+    ),
     "zh VIP late 1 day: VIP row, free-shipping coupon chosen": Case(
         FANG,
         [

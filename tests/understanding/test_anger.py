@@ -82,6 +82,8 @@ THREAT_CASES = [
     ("see you in small claims court", "threat_legal"),
     ("I don't want to have to sue you, but I will", "threat_legal"),
     ("I won't hesitate to contact my lawyer", "threat_legal"),
+    ("I'll be exploring my legal options.", "threat_legal"),
+    ("what's the BBB's number? my parcel is lost", "threat_consumer_body"),
     ("我会找律师起诉你们", "threat_legal"),
 ]
 
@@ -129,6 +131,13 @@ CALM_CASES = [
     "银行短信说这笔付款被拒付了，是不是没付成功？",
     "great job, it came a week early!",
     "what kind of box does it come in?",
+    "are the court shoes true to size?",
+    "my order number is 12345",
+    "订单号12345",
+    "how do I open a PayPal dispute? just asking",
+    "can I dispute the customs fee with DHL myself?",
+    "我是你们的老粉丝了，这次也很满意",
+    "照片曝光有点过，实物颜色更深吗？",
 ]
 
 
@@ -285,6 +294,12 @@ def test_rules_objects_are_read_by_identity() -> None:
     second = _edited(threshold=1.0)
     text = "wtf where is my parcel"
     assert [read_anger(text, rules).angry for rules in (first, second, first, RULES)] == [False, True, False, True]
+
+
+def test_marks_alone_are_not_exclamations() -> None:
+    assert read_anger(" ... ?!? ", RULES).signals == ()
+    assert read_anger("!!!!!!", RULES).signals == ()
+    assert read_anger("hello?!?", RULES).signals == ("exclamations",)
 
 
 def test_empty_rules_find_nothing_but_shape() -> None:

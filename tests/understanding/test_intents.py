@@ -125,3 +125,29 @@ def test_negation_decides(text: str, present: Intent | None, absent: Intent | No
     intents = classify_intents(text)
     assert present is None or present in intents
     assert absent is None or absent not in intents
+
+
+MORE = Intent.WANT_MORE
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("that's not enough", {MORE}),
+        ("give me more points", {MORE}),  # asking for more points is not choosing the points offered
+        ("is that all?", {MORE}),
+        ("you can do better than that", {MORE}),
+        ("ok but I want more", {MORE}),  # not a yes to the offer on the table
+        ("不够", {MORE}),
+        ("就这么点?", {MORE}),
+        ("太少了,我要更多积分", {MORE}),
+        ("no, that's not enough", {NO, MORE}),
+    ],
+)
+def test_pushing_back_for_more_is_neither_a_choice_nor_a_yes(text: str, expected: set[Intent]) -> None:
+    assert classify_intents(text) == expected
+
+
+@pytest.mark.parametrize("text", ["it's been more than 2 weeks", "I'll take the points", "是不是快到了", "积分就好"])
+def test_more_words_that_do_not_push_back(text: str) -> None:
+    assert MORE not in classify_intents(text)
