@@ -23,6 +23,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/x_ingest.py
 	$(BIN)/python bench/lookups.py
+	$(BIN)/python bench/anger.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot flows integrations tests bench
