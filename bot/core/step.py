@@ -198,7 +198,10 @@ class DecisionCore:
         if waiting is not None and waiting.get("due_at"):
             due = min(due, datetime.fromisoformat(waiting["due_at"]))  # a raise never moves the promise later
         told = bool(waiting and waiting.get("told"))
-        turn.context["waiting"] = {"priority": escalation["priority"], "due_at": due.isoformat(), "told": told}
+        priority = escalation["priority"]
+        if waiting is not None and PRIORITY_RANK.get(waiting.get("priority"), 99) < PRIORITY_RANK[priority]:
+            priority = waiting["priority"]  # the open escalation's priority only moves up
+        turn.context["waiting"] = {"priority": priority, "due_at": due.isoformat(), "told": told}
         if target == self.flow.human_state and not told and WAITING_NOTICE in self.document.texts:
             turn.context["waiting"]["told"] = True
             self._say(turn, WAITING_NOTICE)
@@ -411,6 +414,8 @@ class DecisionCore:
         text = turn.reading.agent_text
         if text:
             turn.outgoing.append(OutgoingMessage(author="agent", text=text, language=turn.language))
+            # A person is already answering: a later raise must not tell the customer one will.
+            turn.context.setdefault("waiting", {})["told"] = True
 
     # --- wording --------------------------------------------------------------------------------------
 
@@ -472,11 +477,12 @@ class DecisionCore:
             return ""
         left = datetime.fromisoformat(waiting["due_at"]) - turn.event.occurred_at
         minutes = max(5, -(-int(left.total_seconds()) // 300) * 5)
+        # Rounded up: a promise may be later than the SLA, never earlier ("2 hours" for 2 h 30 min is).
         if turn.language == "zh":
-            return f"{minutes} 分钟" if minutes < 120 else f"{minutes // 60} 小时"
+            return f"{minutes} 分钟" if minutes < 120 else f"{-(-minutes // 60)} 小时"
         if minutes < 120:
             return f"{minutes} minutes"
-        return f"{minutes // 60} hours"
+        return f"{-(-minutes // 60)} hours"
 
     def _offer_values(self, turn: _Turn, offer: JSON) -> dict[str, str]:
         """{offer} is the best alternative in words; {alternatives} the sentence offering the others."""

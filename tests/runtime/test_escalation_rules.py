@@ -61,3 +61,14 @@ async def test_a_customer_getting_angrier_while_waiting_raises_the_priority_sile
     assert raised["priority"] == "urgent"
     assert raised["sla_due_at"] < waiting["sla_due_at"]
     assert "threat" in raised["reasons"] and "order_number_not_found" in raised["reasons"]
+
+
+async def test_a_milder_message_after_a_threat_never_lowers_what_the_conversation_waits_at(bot: Bot) -> None:
+    await bot.send(EMMA, "I'm calling my lawyer about order #1001")
+    assert bot.conversation(EMMA)["context"]["waiting"]["priority"] == "urgent"
+
+    await bot.send(EMMA, "this is ridiculous, you useless scammers")
+
+    assert bot.conversation(EMMA)["context"]["waiting"]["priority"] == "urgent"
+    [escalation] = bot.escalations()
+    assert escalation["priority"] == "urgent"

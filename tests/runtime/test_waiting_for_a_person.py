@@ -49,3 +49,36 @@ async def test_after_a_hand_back_a_new_hand_over_is_told_again(bot: Bot) -> None
     assert any("within 30 minutes" in text for text in again)
     first, second = bot.escalations()
     assert (first["status"], second["status"]) == ("resolved", "open")  # a new escalation, not the old one
+
+
+async def test_a_customer_an_agent_already_answers_is_not_told_a_person_will_answer(bot: Bot) -> None:
+    await bot.send(EMMA, "hi, my parcel is late")
+    conversation = bot.conversation(EMMA)
+    await bot.agent(conversation["id"], "agent_reply", "Hi, I'm Dana, I'm looking at your order now.")
+
+    angrier = await bot.send(EMMA, "this is absolutely ridiculous, you scammers")
+
+    assert angrier == []  # the agent is talking: the bot says nothing, not "a person will answer"
+    [escalation] = bot.escalations()
+    assert escalation["priority"] == "high"  # still raised for the agent's queue
+
+
+def test_the_promise_in_hours_is_never_earlier_than_the_sla() -> None:
+    from bot.conversation import ConversationSnapshot, Event
+    from bot.core.step import DecisionCore
+    from flows.compiler import compile_flow
+    from flows.loader import DEFAULT_FLOW_PATH, parse_flow
+    from tests.harness import START
+
+    text = DEFAULT_FLOW_PATH.read_text().replace("normal: 1h,", "normal: 150m,")
+    core = DecisionCore(compile_flow(parse_flow(text)))
+    snapshot = ConversationSnapshot(
+        conversation_id=7, customer_id=EMMA, flow_key=core.flow.key, state="collect_order", revision=3,
+        context={"language": "en", "order_attempts": 2},
+    )  # fmt: skip
+    message = Event(kind="message", payload={"text": "no idea"}, occurred_at=START, event_id="e1")
+    decision = core.decide(snapshot, message)
+
+    assert decision.target == "human"
+    [said] = [message.text for message in decision.outgoing]
+    assert "within 3 hours" in said, said  # 2 h 30 min: "within 2 hours" would promise too soon
