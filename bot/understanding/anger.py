@@ -114,7 +114,9 @@ def _is_latin_word_char(char: str) -> bool:
 
 
 def _key(phrase: str) -> str:
-    return _with_possessives_apart(" ".join(phrase.lower().split()))
+    """A listed phrase as the text it is looked for in is: normalized ("what’s" is "what's", "ＢＢＢ" is
+    "bbb"), lower case, single spaces, possessives apart. Otherwise such a phrase could never match."""
+    return _with_possessives_apart(" ".join(normalize_lower(phrase).split()))
 
 
 def _with_possessives_apart(lower: str) -> str:

@@ -400,3 +400,19 @@ def test_odd_input_is_still_read() -> None:
 def test_only_the_first_characters_are_read() -> None:
     assert read_anger("x" * 3_000 + " you scammers", RULES).angry
     assert not read_anger("x " * 5_000 + " you scammers", RULES).angry
+
+
+@pytest.mark.parametrize(
+    ("phrase", "text"),
+    [
+        ("what’s wrong with you people", "what's wrong with you people"),  # a typographic apostrophe
+        ("what’s wrong with you people", "what’s wrong with you people"),
+        ("ＳＣＡＭＭＥＲＳ", "you scammers"),  # full-width, as an IME types it
+    ],
+)
+def test_a_phrase_the_admin_types_matches_however_its_characters_are_written(phrase: str, text: str) -> None:
+    from flows.anger_rules import AngerPhrases
+
+    rules = AngerRules(en=AngerPhrases(insults=[phrase]))
+
+    assert read_anger(text, rules).signals == ("insult",)
