@@ -31,6 +31,7 @@ POLICY_GUARDS: dict[str, tuple[str, str]] = {
     "over_daily_budget": ("escalated", "daily_budget"),
     "wants_refund": ("escalated", "refund_instead"),
     "said_no": ("refused", "no_raise"),  # pushing back never raises the offer: a person judges
+    "wants_more": ("refused", "no_raise"),  # pushing back again after the offer was restated
 }
 # The text that tells a customer handed to a person when that person will answer (optional in a flow).
 WAITING_NOTICE = "waiting_notice"

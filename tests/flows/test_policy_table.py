@@ -327,6 +327,23 @@ async def test_pushing_back_never_raises_the_offer(
     assert bot.rows(Compensation) == []
 
 
+@pytest.mark.parametrize(("ask", "pushes"), [
+    ("order 41003 is late", ("that's not enough", "still not enough, give me more")),
+    ("订单41003迟到了", ("我要更多", "还是太少了")),
+])  # fmt: skip
+async def test_pushing_back_twice_goes_to_a_person_and_the_audit_log_says_why(
+    tmp_path: Path, ask: str, pushes: tuple[str, str]
+) -> None:
+    bot = _bot(tmp_path)
+    await bot.send(REGULAR, ask)
+    for push in pushes:
+        await bot.send(REGULAR, push)
+
+    assert bot.conversation(REGULAR)["state"] == "human"
+    assert bot.escalations()[0]["proposal"]["rule"] == "no_raise"
+    assert _audit(bot) == [("offered", "late_1_3_standard"), ("refused", "no_raise")]
+
+
 async def test_a_customer_compensated_recently_gets_the_rows_offer_and_no_more(tmp_path: Path) -> None:
     bot = _bot(tmp_path)
     for days_ago, order in ((10, "41001"), (40, "41002")):  # two this quarter: under the cap of three
