@@ -18,6 +18,7 @@ EVENTS: Final[dict[str, str]] = {
     "lookup_failed": "an order or tracking lookup failed for good",
     "compensation_issued": "points, coupon or refund were issued",
     "compensation_failed": "issuing the compensation failed for good",
+    "compensation_held": "a limit (customer cap, daily budget) was reached when paying: nothing was paid",
     "dispatched": "a reship or expedite was booked and has a tracking number",
     "dispatch_failed": "booking the reship or expedite failed for good",
     "timeout": "the state's timeout elapsed with no customer reply",

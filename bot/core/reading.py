@@ -103,6 +103,10 @@ class Reader:
             facts["needs_dispatch"] = needs_dispatch(context)
         elif kind == "dispatched":
             context["dispatch"] = event.payload
+        elif kind == "compensation_held":
+            rule = event.payload.get("rule")
+            facts["over_customer_cap"] = rule == "customer_cap"
+            facts["over_daily_budget"] = rule == "daily_budget"
         elif kind == "order_not_found":
             conclusive = bool(event.payload.get("conclusive", True))
             facts["order_search_conclusive"] = conclusive

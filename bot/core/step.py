@@ -257,6 +257,16 @@ class DecisionCore:
             "shop_day": day.isoformat(),
         }
 
+    def _limits_at_payment(self, turn: _Turn) -> JSON:
+        limits = self.document.policy.limits
+        since = self._count_since(turn)
+        return {
+            "customer_cap": limits.customer_cap.compensations if limits.customer_cap else None,
+            "window_start": since["customer"],
+            "daily_budget": str(limits.daily_budget) if limits.daily_budget is not None else None,
+            "day_start": since["shop_day"],
+        }
+
     def _lookup_tracking(self, turn: _Turn, _: None) -> None:
         turn.commands.append(
             CommandSpec(
@@ -342,6 +352,8 @@ class DecisionCore:
                     "upgrade_voucher": bool(alternative.get("upgraded_shipping")) and not needs_dispatch(context),
                     # One compensation per order and situation, whichever conversation asks.
                     "compensation_key": compensation_key(order["number"], situation),
+                    # Checked again when it is paid: offers made together near a limit must not all pass.
+                    "limits": self._limits_at_payment(turn),
                 },
                 idempotency_key=turn.key("issue_compensation"),
             )

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, func, or_, select, update
+from sqlalchemy import Connection, Engine, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.storage.tables import COMPENSATIONS, CONVERSATIONS, ESCALATIONS, MESSAGES
@@ -95,14 +95,24 @@ class Executors:
         lookups = [_order_key(run.payload["order_number"]) for run in runs if run.kind == "lookup_order"]
         if lookups:
             self._earlier = self._compensations_of(lookups)
-        rows = [_compensation_row(run, now) for run in runs if run.kind == "issue_compensation"]
-        if not rows:
+        runs_paying = [run for run in runs if run.kind == "issue_compensation"]
+        if not runs_paying:
             return
+        rows = [_compensation_row(run, now) for run in runs_paying]
         with self._engine.begin() as connection:
             dialect_insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-            connection.execute(
-                dialect_insert(COMPENSATIONS).on_conflict_do_nothing(index_elements=["idempotency_key"]), rows
-            )
+            if connection.dialect.name == "postgresql":
+                # Limits are counted and the row written under one lock: two workers cannot both fit under.
+                connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('dmcare.compensation_limits'))"))
+            for run, row in zip(runs_paying, rows, strict=True):
+                # Offers are checked when made; a payment is checked again, one row at a time, so offers made
+                # together near a limit (or accepted the next day) cannot all pass. A held row pays nothing.
+                held = self._limit_reached(connection, run.payload, row["idempotency_key"])
+                if held is not None:
+                    row["status"], row["result"] = "held", {"held": held}
+                connection.execute(
+                    dialect_insert(COMPENSATIONS).on_conflict_do_nothing(index_elements=["idempotency_key"]), row
+                )
             stored = (
                 connection.execute(
                     select(COMPENSATIONS).where(
@@ -113,6 +123,37 @@ class Executors:
                 .all()
             )
         self._reserved.update({row["idempotency_key"]: dict(row) for row in stored})
+
+    def _limit_reached(self, connection: Connection, payload: dict[str, Any], key: str) -> str | None:
+        """The limit this payment would break ("customer_cap", "daily_budget"), or None when it fits."""
+        limits = payload.get("limits")
+        if not limits:
+            return None
+        exists = connection.execute(
+            select(COMPENSATIONS.c.idempotency_key).where(COMPENSATIONS.c.idempotency_key == key)
+        ).first()
+        if exists is not None:
+            return None  # already recorded: a retry, judged when it was first written
+        counted = COMPENSATIONS.c.status.not_in(("failed", "held"))
+        if limits.get("customer_cap") is not None:
+            earlier = connection.execute(
+                select(func.count()).select_from(COMPENSATIONS).where(
+                    COMPENSATIONS.c.customer_id == payload["customer_id"],
+                    COMPENSATIONS.c.created_at >= _instant(limits["window_start"]), counted,
+                )
+            ).scalar_one()  # fmt: skip
+            if earlier >= int(limits["customer_cap"]):
+                return "customer_cap"
+        if limits.get("daily_budget") is not None and payload.get("value"):
+            values = connection.execute(
+                select(COMPENSATIONS.c.value).where(
+                    COMPENSATIONS.c.created_at >= _instant(limits["day_start"]), counted
+                )
+            ).scalars()
+            spent = sum((Decimal(value) for value in values if value), Decimal(0))
+            if spent + Decimal(str(payload["value"])) > Decimal(limits["daily_budget"]):
+                return "daily_budget"
+        return None
 
     async def run(self, command: CommandRun, now: datetime) -> Outcome:
         handler = getattr(self, f"_{command.kind}", None)
@@ -213,7 +254,7 @@ class Executors:
         since = since or {}
         window_start = _instant(since.get("customer")) or now - timedelta(days=90)
         day_start = _instant(since.get("shop_day")) or now.replace(hour=0, minute=0, second=0, microsecond=0)
-        counted = COMPENSATIONS.c.status != "failed"
+        counted = COMPENSATIONS.c.status.not_in(("failed", "held"))  # held: stopped by a limit, never paid
         with self._engine.connect() as connection:
             customer = connection.execute(
                 select(func.count()).select_from(COMPENSATIONS).where(
@@ -254,6 +295,9 @@ class Executors:
         if record is None:
             self.prepare([command], now)
             record = self._reserved.pop(key)
+        if record["status"] == "held":
+            held = {"rule": (record["result"] or {}).get("held"), "value": payload.get("value")}
+            return Outcome(result=held, event_kind="compensation_held", event_payload=held)
         if record["status"] == "issued":
             earlier = dict(record["result"] or {})
             earlier["already_issued"] = record["conversation_id"] != command.conversation_id

@@ -555,3 +555,33 @@ def test_the_policy_decides_from_the_counts_in_the_event_and_replays_the_same() 
         "offer_compensation", "offered", "late_4_7"
     )  # fmt: skip
     assert decide({"customer_compensations": 0, "issued_today": "1995.00"}).audit[0]["rule"] == "daily_budget"
+
+
+async def test_offers_made_together_near_the_budget_cannot_all_be_paid(tmp_path: Path) -> None:
+    bot = _bot(tmp_path, flow_file=_flow(tmp_path, limits={"daily_budget": 55}))
+    await bot.send(REGULAR, "order 41010 is late")  # over 7 days: full refund + 1000 points, 50.00
+    await bot.send(VIP, "order 41009 is late")  # nothing paid yet: 0 + up to 10.00 fits, so it is offered
+    assert bot.conversation(VIP)["state"] == "offer_compensation"
+
+    await bot.send(REGULAR, "yes")  # 50.00 paid
+    answer = "".join(await bot.send(VIP, "yes"))  # 50.00 + 10.00 > 55: held when paying, nothing paid
+
+    assert "teammate needs to approve it" in answer
+    assert bot.conversation(VIP)["state"] == "human"
+    assert [(row["status"], row["value"]) for row in bot.rows(Compensation)] == [("issued", "50.00"), ("held", "10.00")]
+    assert [row["reasons"] for row in bot.escalations()] == [["daily_budget"]]
+    assert _audit(bot)[-1] == ("escalated", "daily_budget")
+
+
+async def test_a_customer_cap_reached_while_an_offer_was_open_holds_the_payment(tmp_path: Path) -> None:
+    limits = {"customer_cap": {"compensations": 1, "window_days": 90}}
+    bot = _bot(tmp_path, flow_file=_flow(tmp_path, limits=limits))
+    await bot.send(REGULAR, "order 41010 is late")  # offered: no compensation yet
+    # Meanwhile an agent compensated the same shop customer for another order.
+    _compensated(bot, SHOP_ID[REGULAR], "41002", "late", at=START)
+
+    await bot.send(REGULAR, "yes")
+
+    assert bot.conversation(REGULAR)["state"] == "human"
+    assert [row["status"] for row in bot.rows(Compensation)] == ["issued", "held"]
+    assert [row["reasons"] for row in bot.escalations()] == [["customer_cap"]]
