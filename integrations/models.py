@@ -167,6 +167,21 @@ class Coupon:
     expires_on: date
 
 
+def coupon_request_problem(
+    percent_off: int | None, free_shipping: bool, amount_off: Decimal | None, expires_on: date, *, today: date
+) -> str | None:
+    """Why any shop would refuse a coupon asked for like this, or None when it is acceptable."""
+    if percent_off is None and amount_off is None and not free_shipping:
+        return "a coupon needs a percentage, an amount or free shipping"
+    if percent_off is not None and not 1 <= percent_off <= 100:
+        return f"percent_off must be within 1..100, got {percent_off}"
+    if amount_off is not None and (not amount_off.is_finite() or amount_off <= 0):
+        return f"amount_off must be positive, got {amount_off}"
+    if expires_on < today:
+        return f"the coupon would already be expired ({expires_on} is before {today})"
+    return None
+
+
 @dataclass(frozen=True, kw_only=True)
 class PointsAward:
     transaction_id: str

@@ -27,7 +27,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from integrations.errors import PermanentIntegrationError
 from integrations.journal import IssuanceJournal
-from integrations.models import Coupon
+from integrations.models import Coupon, coupon_request_problem
 from integrations.orders.shopify_admin import SERVICE, ShopifyAdmin, malformed
 
 __all__ = ["ShopifyCoupons", "coupon_code", "title_marker"]
@@ -210,19 +210,10 @@ class ShopifyCoupons:
 def _coupon_problem(
     percent_off: int | None, free_shipping: bool, amount_off: Decimal | None, expires_on: date, *, today: date
 ) -> str | None:
-    """Why the shop would refuse this coupon (as the sandbox does), or None when it is acceptable."""
-    kinds = (percent_off is not None) + (amount_off is not None) + free_shipping
-    if kinds == 0:
-        return "a coupon needs a percentage, an amount or free shipping"
-    if kinds > 1:
+    """Why Shopify would refuse this coupon: any shop's rules, and one thing per code."""
+    if (percent_off is not None) + (amount_off is not None) + free_shipping > 1:
         return "a Shopify code gives one thing: a percentage, an amount or free shipping"
-    if percent_off is not None and not 1 <= percent_off <= 100:
-        return f"percent_off must be within 1..100, got {percent_off}"
-    if amount_off is not None and (not amount_off.is_finite() or amount_off <= 0):
-        return f"amount_off must be positive, got {amount_off}"
-    if expires_on < today:
-        return f"the coupon would already be expired ({expires_on} is before {today})"
-    return None
+    return coupon_request_problem(percent_off, free_shipping, amount_off, expires_on, today=today)
 
 
 def _customer_gid(customer_id: str) -> str:

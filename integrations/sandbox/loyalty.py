@@ -9,7 +9,7 @@ from typing import Final
 from pydantic import TypeAdapter
 
 from integrations.errors import PermanentIntegrationError
-from integrations.models import Coupon, PointsAward
+from integrations.models import Coupon, PointsAward, coupon_request_problem
 from integrations.sandbox.demo_data import DemoData
 from integrations.sandbox.idempotency import previous_result, record_result, token_from_key
 from integrations.sandbox.ledger import SandboxLedger
@@ -67,7 +67,7 @@ class SandboxLoyalty:
         if previous is not None:
             return _COUPONS.validate_python(previous)
         self._require_customer(customer_id)
-        problem = _coupon_problem(percent_off, free_shipping, amount_off, expires_on, today=self._data.today)
+        problem = coupon_request_problem(percent_off, free_shipping, amount_off, expires_on, today=self._data.today)
         if problem is not None:
             raise PermanentIntegrationError(problem, service=SERVICE)
         coupon = Coupon(
@@ -89,18 +89,3 @@ class SandboxLoyalty:
     def _require_customer(self, customer_id: str) -> None:
         if customer_id not in self._data.customers:
             raise PermanentIntegrationError(f"no loyalty member {customer_id!r}", service=SERVICE)
-
-
-def _coupon_problem(
-    percent_off: int | None, free_shipping: bool, amount_off: Decimal | None, expires_on: date, *, today: date
-) -> str | None:
-    """Why a shop would refuse this coupon, or None when it is acceptable."""
-    if percent_off is None and amount_off is None and not free_shipping:
-        return "a coupon needs a percentage, an amount or free shipping"
-    if percent_off is not None and not 1 <= percent_off <= 100:
-        return f"percent_off must be within 1..100, got {percent_off}"
-    if amount_off is not None and (not amount_off.is_finite() or amount_off <= 0):
-        return f"amount_off must be positive, got {amount_off}"
-    if expires_on < today:
-        return f"the coupon would already be expired ({expires_on} is before {today})"
-    return None
