@@ -96,15 +96,7 @@ class PhraseTable:
                 raise ValueError(f"phrase {phrase!r} contains a clause separator")
         # The longest phrase wins where several match: "no problem" over "no", "不好意思" over "不好".
         # Spaces never span a newline, which separates clauses.
-        self._finder = PhraseFinder(
-            self._tag_by_phrase,
-            gap=r"[^\S\n]+",
-            optional_gap=False,
-            word_before=_LATIN_WORD_CHARS,
-            starts_word=_is_latin_word_char,
-            word_after=_LATIN_WORD_CHARS,
-            ends_word=_is_latin_word_char,
-        )
+        self._finder = word_phrase_finder(self._tag_by_phrase)
 
     def read(self, text: str, *, with_hits_only: bool = False) -> list[Clause]:
         """The clauses of `text`, in order. `with_hits_only` leaves out the clauses no listed phrase was
@@ -150,6 +142,19 @@ class PhraseTable:
                 )
             )
         return clauses
+
+
+def word_phrase_finder(phrases: Iterable[str]) -> PhraseFinder:
+    """Phrases matched as whole words in Latin script (any characters in Chinese); spaces never span lines."""
+    return PhraseFinder(
+        phrases,
+        gap=r"[^\S\n]+",
+        optional_gap=False,
+        word_before=_LATIN_WORD_CHARS,
+        starts_word=_is_latin_word_char,
+        word_after=_LATIN_WORD_CHARS,
+        ends_word=_is_latin_word_char,
+    )
 
 
 def _is_latin_word_char(char: str) -> bool:

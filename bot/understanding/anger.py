@@ -25,12 +25,11 @@ from __future__ import annotations
 import bisect
 import re
 from collections import OrderedDict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from bot.understanding._phrases import word_phrase_finder
 from bot.understanding._text import HAN_PATTERN, normalize_cached, normalize_lower
-from bot.understanding._trie import PhraseFinder
 from bot.understanding.concerns import Concern, detect_concern
 from flows.anger_rules import AngerPhrases, AngerRules
 
@@ -71,7 +70,6 @@ _CUE_LISTS: dict[str, str] = {
     "harmless": _HARMLESS,
 }
 
-_LATIN_WORD_CHARS = "a-z0-9'"
 _CLAUSE_SEPARATORS = re.compile(r"[,.;!?。，；！？、\n]")
 _SENTENCE_SEPARATORS = re.compile(r"[.!?。！？\n]")
 _WORD_OR_HAN = re.compile(r"[a-z0-9']+|" + HAN_PATTERN.pattern)
@@ -109,10 +107,6 @@ class _Hit(NamedTuple):
     tags: tuple[str, ...]
 
 
-def _is_latin_word_char(char: str) -> bool:
-    return char.isascii() and (char.isalnum() or char == "'")
-
-
 def _key(phrase: str) -> str:
     """A listed phrase as the text it is looked for in is: normalized ("what’s" is "what's", "ＢＢＢ" is
     "bbb"), lower case, single spaces, possessives apart. Otherwise such a phrase could never match."""
@@ -144,8 +138,8 @@ class _CompiledRules:
                 _key(phrase) for phrase in phrases.profanity if _key(phrase).isalpha() and _key(phrase).isascii()
             )
         self.tags_by_phrase = {phrase: tuple(tags) for phrase, tags in tags_by_phrase.items()}
-        self.finder = _finder(self.tags_by_phrase) if self.tags_by_phrase else None
-        self.praise_finder = _finder(praise) if praise else None
+        self.finder = word_phrase_finder(self.tags_by_phrase) if self.tags_by_phrase else None
+        self.praise_finder = word_phrase_finder(praise) if praise else None
         self.exclamations = re.compile(f"[!?]{{{rules.exclamation_run},}}")
         self.swear_words_by_length: dict[int, tuple[str, ...]] = {}
         for word in sorted(swear_words):
@@ -155,18 +149,6 @@ class _CompiledRules:
 def _phrases_of(phrases: AngerPhrases, field: str) -> list[str]:
     value: list[str] = getattr(phrases, field)
     return value
-
-
-def _finder(phrases: Iterable[str]) -> PhraseFinder:
-    return PhraseFinder(
-        phrases,
-        gap=r"[^\S\n]+",
-        optional_gap=False,
-        word_before=_LATIN_WORD_CHARS,
-        starts_word=_is_latin_word_char,
-        word_after=_LATIN_WORD_CHARS,
-        ends_word=_is_latin_word_char,
-    )
 
 
 # Compiled rules by the identity of the rules object: a flow document is loaded once and read with for
