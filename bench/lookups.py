@@ -31,6 +31,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -130,16 +131,13 @@ def seventeen_track_fake(numbers: set[str]) -> FakeSeventeenTrack:
 async def measure_seventeen_track(arrivals: list[Arrival], *, latency: float, cached: bool,
                                   time_scale: float) -> Run:  # fmt: skip
     fake = seventeen_track_fake({a.number for a in arrivals})
-    async with serve(Delayed(fake.app, latency)) as base_url:
+
+    def connect(base_url: str) -> SeventeenTrack:
         pacer = RequestPacer(rate=SEVENTEEN_TRACK_RATE * time_scale)  # the simulated clock's 3 a second
-        adapter = SeventeenTrack.connect(api_key="fake-17track-key", base_url=base_url, pacer=pacer)
-        service: TrackingService = (
-            CachedTracking(inner=adapter, ttl=TRACKING_CACHE_SECONDS / time_scale) if cached else adapter
-        )
-        try:
-            latencies = await replay(service, arrivals)
-        finally:
-            await adapter.aclose()
+        return SeventeenTrack.connect(api_key="fake-17track-key", base_url=base_url, pacer=pacer)
+
+    latencies = await replay_through(fake.app, connect, arrivals, latency=latency, cached=cached,
+                                     time_scale=time_scale)  # fmt: skip
     numbers = sum(sum(counts) for counts in fake.numbers_per_request.values())
     return Run(requests=sum(fake.requests.values()), latencies=latencies, numbers=numbers)
 
@@ -159,18 +157,39 @@ def aftership_fake(numbers: set[str]) -> FakeAfterShip:
 
 async def measure_aftership(arrivals: list[Arrival], *, latency: float, cached: bool, time_scale: float) -> Run:
     fake = aftership_fake({a.number for a in arrivals})
-    async with serve(Delayed(fake.app, latency)) as base_url:
-        # The provider's rate limit runs on the simulated clock like everything else.
+
+    def connect(base_url: str) -> AfterShipTracking:
         pacer = RequestPacer(rate=AFTERSHIP_RATE * time_scale)
-        adapter = AfterShipTracking(http=aftership_http(api_key=fake.api_key, base_url=base_url, pacer=pacer))
+        return AfterShipTracking(http=aftership_http(api_key=fake.api_key, base_url=base_url, pacer=pacer))
+
+    latencies = await replay_through(fake.app, connect, arrivals, latency=latency, cached=cached,
+                                     time_scale=time_scale)  # fmt: skip
+    return Run(requests=sum(fake.calls.values()), latencies=latencies, numbers=sum(fake.calls.values()))
+
+
+class ClosableTracking(TrackingService, Protocol):
+    async def aclose(self) -> None: ...
+
+
+async def replay_through(
+    app: ASGIApp,
+    connect: Callable[[str], ClosableTracking],
+    arrivals: list[Arrival],
+    *,
+    latency: float,
+    cached: bool,
+    time_scale: float,
+) -> list[float]:
+    """Serve the fake provider, connect the adapter (rate limits on the simulated clock), replay the lookups."""
+    async with serve(Delayed(app, latency)) as base_url:
+        adapter = connect(base_url)
         service: TrackingService = (
             CachedTracking(inner=adapter, ttl=TRACKING_CACHE_SECONDS / time_scale) if cached else adapter
         )
         try:
-            latencies = await replay(service, arrivals)
+            return await replay(service, arrivals)
         finally:
             await adapter.aclose()
-    return Run(requests=sum(fake.calls.values()), latencies=latencies, numbers=sum(fake.calls.values()))
 
 
 # --- report -----------------------------------------------------------------------------------------
