@@ -55,6 +55,16 @@ class AngerPhrases(_Strict):
     threats_chargeback: list[Phrase] = []  # "chargeback", "dispute with my bank", "PayPal claim", "拒付"
     threats_legal: list[Phrase] = []  # "lawyer", "sue you", "small claims", "律师", "起诉"
     repeated_complaint: list[Phrase] = []  # "third time", "still no answer", "问了三遍"
+    # A threat in words no list can foresee: a place to take the complaint (a venue: "my bank",
+    # "Instagram", "消费者保护机构") and a move that takes it there ("contact", "will be hearing", "投诉",
+    # "发到"), in one sentence within ``AngerRules.venue_window`` words of each other, in a DM that complains.
+    # Alone, neither is a threat: "paid with my bank card", "saw you on Instagram", "投诉电话".
+    venues_public: list[Phrase] = []  # "instagram", "reddit", "my followers", "微博", "网上"
+    venues_consumer_body: list[Phrase] = []  # "consumer", "regulator", "消费者", "有关部门"
+    venues_chargeback: list[Phrase] = []  # "my bank", "credit card", "paypal", "信用卡", "银行"
+    venues_legal: list[Phrase] = []  # "court", "legal", "法律", "法院"
+    threat_moves: list[Phrase] = []  # before its venue: "contact (my bank)", "report (you to the regulator)", "发到"
+    threat_moves_after: list[Phrase] = []  # after its venue: "(my bank) will be hearing about this", "投诉"
     # What a customer writes to chase an answer ("any update?", "在吗"): with earlier complaints in the
     # conversation, such a message is one more complaint (see ``AngerRules.repeated_after``).
     follow_ups: list[Phrase] = []
@@ -73,6 +83,11 @@ class AngerPhrases(_Strict):
     # "我妹让我直接拒付"); an enquiry cancels the threats of its clause, before or after it, unless the DM
     # is upset or names a parcel problem ("12315是什么", "what is a chargeback?", "how do I open a dispute?").
     negations: list[Phrase] = []
+    # Reluctance cancels like a negation ("I'd rather not involve my bank"), except when a contrast follows
+    # in its sentence: that is a polite threat ("I'd rather not go public, but you leave me no choice",
+    # "不想闹大，但是再不退款只能找消协").
+    reluctance: list[Phrase] = []
+    contrasts: list[Phrase] = []  # "but", "however", "但是", "可是"
     quoting: list[Phrase] = []
     enquiries: list[Phrase] = []
     # Read whole so that their parts do not count: "won't hesitate" is not the negation "won't",
@@ -137,3 +152,5 @@ class AngerRules(_Strict):
     # it cancels, in the same clause.
     negation_window: int = Field(4, ge=0, le=20)
     quoting_window: int = Field(8, ge=0, le=40)
+    # How far apart a venue and a move may be, in words (or Chinese characters), in one sentence.
+    venue_window: int = Field(6, ge=0, le=40)

@@ -4,13 +4,19 @@ Rule-based and explainable: a reading lists the signals it found, and the escala
 person sees why a conversation was handed over. What counts:
 
 - listed phrases (insults, profanity, angry slang, sarcasm, four kinds of threat, repeated complaints),
-  each unless a cue cancels it: a negation just before it ("not going to sue", "有点无语"), a quoting cue
-  before it in its clause ("my friend says I should sue"), quotes around it (someone else's words), an
-  enquiry in its clause for a threat ("12315是什么") unless the DM is upset or names a parcel problem;
-- praise that is sarcasm: in quotes ('fast' shipping), or listed irony in a DM that complains ("great
-  job" next to "three weeks"); masked swearing of a listed word ("f**k", "sh*t"); a listed word stretched
-  out ("fuuuck", "stiiill no answer");
-- shape: shouting in capitals, runs of "!" and "?" (outside quotes);
+  each unless a cue cancels it: a negation just before it ("not going to sue", "有点无语"), reluctance
+  just before it with no contrast after it in the sentence ("I'd rather not involve my bank" cancels, "...,
+  but you leave me no choice" does not), a quoting cue before it in its clause ("my friend says I should
+  sue"), quotes around it (someone else's words), an enquiry in its clause for a threat ("12315是什么")
+  unless the DM is upset or names a parcel problem;
+- a threat no list holds whole: a venue ("my credit card provider", "Reddit", "消费者组织") and a move that
+  takes the complaint there ("contacting", "will be hearing about this", "投诉"), on the side of the venue
+  the move is listed for, close together in one sentence of a DM that complains;
+- praise that is sarcasm: in quotes ('fast' shipping) unless in a question that does not complain ("is 'next
+  day' available?"), or listed irony in a DM that complains ("great job" next to "three weeks"); swearing
+  masked with "*" or symbols ("f**k", "bullsh!t", "sh1t"); a listed word stretched out ("fuuuck");
+- shape: shouting in capitals (not a question in capitals that complains of nothing: "ORDER #1002
+  STATUS?"), runs of "!" and "?" (outside quotes);
 - a complaint after enough earlier ones in the conversation (the caller counts them with `is_complaint`).
 
 Joy is not anger: in a DM with a positive phrase ("love it", "谢谢", "😍"), no upset signal and no parcel
@@ -56,8 +62,19 @@ _SIGNAL_LISTS: dict[str, str] = {
     "repeated_complaint": "repeated_complaint",
 }
 _PRAISE, _FOLLOW_UP, _COMPLAINT, _POSITIVE = "sarcasm_in_complaints", "follow_up", "complaint", "positive"
+_QUOTED_PRAISE = "quoted_praise"
 _NEGATION, _QUOTING, _ENQUIRY, _HARMLESS = "negation", "quoting", "enquiry", "harmless"
-_CANCELLING = frozenset({_NEGATION, _QUOTING, _ENQUIRY, _HARMLESS})
+_RELUCTANCE, _CONTRAST, _MOVE, _MOVE_AFTER = "reluctance", "contrast", "move", "move_after"
+# Cues: never signals themselves, they cancel the hits they reach (harmless phrases only absorb their words).
+_CANCELLING = frozenset({_NEGATION, _QUOTING, _ENQUIRY, _HARMLESS, _RELUCTANCE, _CONTRAST})
+# A venue's tag names the threat it makes with a move: "venue:threat_chargeback".
+_VENUE_PREFIX = "venue:"
+_VENUE_LISTS: dict[str, str] = {
+    "venues_public": "threat_public",
+    "venues_consumer_body": "threat_consumer_body",
+    "venues_chargeback": "threat_chargeback",
+    "venues_legal": "threat_legal",
+}
 # The other lists: what the signals depend on, and the cues that cancel them.
 _CUE_LISTS: dict[str, str] = {
     "sarcasm_in_complaints": _PRAISE,
@@ -65,7 +82,12 @@ _CUE_LISTS: dict[str, str] = {
     "complaint_cues": _COMPLAINT,
     "positive": _POSITIVE,
     "negations": _NEGATION,
+    "reluctance": _RELUCTANCE,
+    "contrasts": _CONTRAST,
     "quoting": _QUOTING,
+    "threat_moves": _MOVE,
+    "threat_moves_after": _MOVE_AFTER,
+    **{field: _VENUE_PREFIX + signal for field, signal in _VENUE_LISTS.items()},
     "enquiries": _ENQUIRY,
     "harmless": _HARMLESS,
 }
@@ -75,14 +97,18 @@ _SENTENCE_SEPARATORS = re.compile(r"[.!?。！？\n]")
 _WORD_OR_HAN = re.compile(r"[a-z0-9']+|" + HAN_PATTERN.pattern)
 # A letter typed three times or more: "fuuuck", "stilllll". Read again with the run as one letter.
 _STRETCHED = re.compile(r"([a-z])\1{2,}")
-# A word with letters masked by "*": "f**k", "sh*t", "f***ing". Compared with the listed swear words.
-_MASKED = re.compile(r"(?<![a-z0-9'*])[a-z][a-z*]*\*[a-z*]*(?![a-z0-9'*])")
+# A word with letters masked by "*" or by a symbol inside it: "f**k", "sh*t", "f***ing", "bullsh!t", "sh1t",
+# "a$$hole". Compared with the listed swear words, letter for letter, masks for any letter.
+_MASK_CHARS = "*!@#$1"
+_MASK_SET = frozenset(_MASK_CHARS)
+_MASKED = re.compile(r"(?<![a-z0-9'*])[a-z](?:[a-z*]|[!@#$1](?=[a-z*!@#$1]))*[*!@#$1][a-z*]*(?![a-z0-9'*])")
 # Words between quotes: someone else's ("my mum is like 'call a lawyer!!'"), or praise that is sarcasm
 # when short ('fast' shipping, “极速”). A single quote opens only after a non-letter and closes only before
-# one, so the apostrophes of "don't" and "customers'" are not quotes.
+# one, so the apostrophes of "don't" and "customers'" are not quotes; inside a quote, an apostrophe between
+# letters is part of a word ('this shop is a scam, I'm suing them').
 _QUOTED = re.compile(
     r"\"([^\"\n]{1,120})\"|\u201c([^\u201c\u201d\n]{1,120})\u201d|[\u300c\u300e]([^\u300c-\u300f\n]{1,120})[\u300d\u300f]"
-    r"|(?<![a-z0-9])'([^'\n]{1,120})'(?![a-z0-9])",
+    r"|(?<![a-z0-9])'((?:[^'\n]|(?<=[a-z])'(?=[a-z])){1,120})'(?![a-z0-9])",
     re.IGNORECASE,
 )
 _QUOTED_PRAISE_MAX_CHARS = 30
@@ -177,7 +203,8 @@ _UPSET = frozenset(
 )  # fmt: skip
 # What makes a DM complain, with the upset signals and a named parcel problem.
 _COMPLAINING = _UPSET | {_FOLLOW_UP, _COMPLAINT}
-_COMPLAINT_TAGS = _COMPLAINING | frozenset(SIGNALS)
+_SIGNALS_SET = frozenset(SIGNALS)
+_COMPLAINT_TAGS = _COMPLAINING | _SIGNALS_SET
 # What a happy DM does not count: how excitement reads.
 _EXCITEMENT = frozenset({"profanity", "all_caps", "exclamations", "threat_public"})
 
@@ -223,18 +250,42 @@ class _Reading:
     def signals(self) -> set[str]:
         """The signals, with the follow-up and complaint cues; no count of earlier complaints yet."""
         said, enquired = _phrase_tags(self.text, self.compiled)
-        found = said - {_PRAISE, _POSITIVE}
+        found = said - {_PRAISE, _POSITIVE, _QUOTED_PRAISE}
+        paired = {tag for tag in said | enquired if tag.startswith(_VENUE_PREFIX)}
+        if paired:
+            found -= paired
+            enquired = enquired - paired
+            # A venue and a move are a threat only in a DM that complains: "I'll contact my bank about the
+            # card" is not one, "still nothing after 3 weeks; my bank will be hearing about this" is.
+            if self.complains(found):
+                found |= {tag.removeprefix(_VENUE_PREFIX) for tag in paired if tag in said}
+                enquired |= {tag.removeprefix(_VENUE_PREFIX) for tag in paired if tag not in said}
         # Asking what a word means is harmless ("12315是什么"); asking it while complaining is not.
         if enquired and (said & _UPSET or self.names_a_problem()):
             found |= enquired
         if _PRAISE in said and (found & _COMPLAINING or "profanity" in found or self.names_a_problem()):
             found.add("sarcasm")
-        found |= _shape_signals(self.text, self.compiled)
+        # Praise in quotes is sarcasm ("thanks for the 'fast' shipping"), but not in a question that does not
+        # complain: "is 'next day' shipping available to Ireland?" names a service.
+        if _QUOTED_PRAISE in said and (not _asks(self.text) or self.complains(found)):
+            found.add("sarcasm")
+        shape = _shape_signals(self.text, self.compiled)
+        if "all_caps" in shape and _asks(self.text) and not _exclaims(self.text) and not self.complains(found):
+            shape.discard("all_caps")  # a question in capitals about nothing wrong: "ORDER #1002 STATUS?"
+        found |= shape
         if _POSITIVE in said and found & _EXCITEMENT and not found & _UPSET and not self.names_a_problem():
             # Joy: "OMG it's here!!!", "卧槽这么快!!!". Telling followers is praise unless the DM also
             # complains: a polite threat thanks too ("..., or I post it on Weibo. Thanks").
             found -= _EXCITEMENT if not found & _COMPLAINING else _EXCITEMENT - {"threat_public"}
         return found
+
+
+def _asks(text: str) -> bool:
+    return "?" in text or "？" in text
+
+
+def _exclaims(text: str) -> bool:
+    return "!" in text or "！" in text
 
 
 def _shape_signals(text: str, compiled: _CompiledRules) -> set[str]:
@@ -270,7 +321,7 @@ def _tags_in(lower: str, compiled: _CompiledRules) -> tuple[set[str], set[str]]:
             phrase = lower[start:end]
             tags = tags_by_phrase.get(phrase) or tags_by_phrase[" ".join(phrase.split())]
             hits.append(_Hit(start, end, tags))
-    if compiled.swear_words_by_length and "*" in lower:
+    if compiled.swear_words_by_length and not _MASK_SET.isdisjoint(lower):
         hits += _masked_swearing(lower, compiled.swear_words_by_length)
     if not _QUOTE_CHARS.isdisjoint(lower):
         quoted: list[tuple[int, int]] = []
@@ -280,8 +331,8 @@ def _tags_in(lower: str, compiled: _CompiledRules) -> tuple[set[str], set[str]]:
             quoted.append(match.span())
             words = next(group for group in match.groups() if group is not None).strip()
             if praise_finder is not None and len(words) <= _QUOTED_PRAISE_MAX_CHARS and praise_finder.find(words):
-                praised.append(_Hit(match.start(), match.start(), ("sarcasm",)))  # the quotes make it sarcasm
-        # What is between quotes is someone else's words, but for the praise the quotes turn into sarcasm.
+                praised.append(_Hit(match.start(), match.start(), (_QUOTED_PRAISE,)))
+        # What is between quotes is someone else's words, but for praise, which the quotes may make sarcasm.
         hits = [hit for hit in hits if not _in_quotes(hit, quoted)] + praised
     if not hits:
         return set(), set()
@@ -302,7 +353,9 @@ def _masked_swearing(lower: str, words_by_length: dict[int, tuple[str, ...]]) ->
     for match in _MASKED.finditer(lower):
         masked = match.group()
         for word in words_by_length.get(len(masked), ()):
-            if all(char == "*" or char == letter for char, letter in zip(masked, word, strict=True)):
+            if masked != word and all(
+                char in _MASK_CHARS or char == letter for char, letter in zip(masked, word, strict=True)
+            ):
                 hits.append(_Hit(match.start(), match.end(), ("profanity",)))
                 break
     return hits
@@ -310,17 +363,30 @@ def _masked_swearing(lower: str, words_by_length: dict[int, tuple[str, ...]]) ->
 
 def _uncancelled(lower: str, hits: list[_Hit], rules: AngerRules) -> tuple[set[str], set[str]]:
     clause_ends = [match.start() for match in _CLAUSE_SEPARATORS.finditer(lower)]
+    sentence_ends = [match.start() for match in _SENTENCE_SEPARATORS.finditer(lower)]
     # An enquiry only excuses the threats of its clause: "how many times do I have to ask" is still a repeat.
     enquiry_clauses = {bisect.bisect_left(clause_ends, hit.start) for hit in hits if _ENQUIRY in hit.tags}
+    # The sentences with a contrast, and where its last one starts: reluctance before it does not cancel.
+    last_contrast: dict[int, int] = {}
+    for hit in hits:
+        if _CONTRAST in hit.tags:
+            last_contrast[bisect.bisect_left(sentence_ends, hit.start)] = hit.start
     found: set[str] = set()
     enquired: set[str] = set()
     negation: tuple[int, int] | None = None  # (end, clause) of the latest negation
     quoting: tuple[int, int] | None = None  # (end, clause) of the latest quoting cue
+    venues: list[tuple[_Hit, str, bool]] = []  # each venue left standing, its threat, whether enquired
+    moves: list[_Hit] = []
     for hit in hits:
         clause = bisect.bisect_left(clause_ends, hit.start)
         if not _CANCELLING.isdisjoint(hit.tags):
             if _NEGATION in hit.tags:
                 negation = (hit.end, clause)
+            elif _RELUCTANCE in hit.tags:
+                # "I'd rather not involve my bank" is a negation; "..., but you leave me no choice" is not.
+                contrast = last_contrast.get(bisect.bisect_left(sentence_ends, hit.start), -1)
+                if contrast < hit.end:
+                    negation = (hit.end, clause)
             if _QUOTING in hit.tags:
                 quoting = (hit.end, clause)
             continue  # a cue is never a signal too: "no need to" says nothing about anger
@@ -331,12 +397,39 @@ def _uncancelled(lower: str, hits: list[_Hit], rules: AngerRules) -> tuple[set[s
         if _reaches(lower, quoting, hit, clause, rules.quoting_window):
             quoting = (hit.end, clause)
             continue
-        if clause in enquiry_clauses:
-            enquired.update(tag for tag in hit.tags if tag in THREAT_SIGNALS)
-            found.update(tag for tag in hit.tags if tag not in THREAT_SIGNALS)
-        else:
-            found.update(hit.tags)
+        in_enquiry = clause in enquiry_clauses
+        for tag in hit.tags:
+            if tag.startswith(_VENUE_PREFIX):
+                venues.append((hit, tag.removeprefix(_VENUE_PREFIX), in_enquiry))
+            elif tag in (_MOVE, _MOVE_AFTER):
+                moves.append(hit)
+            elif in_enquiry and tag in THREAT_SIGNALS:
+                enquired.add(tag)
+            else:
+                found.add(tag)
+    for venue, threat, in_enquiry in venues:
+        if _moved_to(lower, venue, moves, sentence_ends, rules.venue_window):
+            (enquired if in_enquiry else found).add(_VENUE_PREFIX + threat)
     return found, enquired
+
+
+def _moved_to(lower: str, venue: _Hit, moves: list[_Hit], sentence_ends: list[int], window: int) -> bool:
+    """Whether one of `moves` takes the complaint to `venue`: in its sentence, on the side of it the move
+    is listed for, at most `window` words away. "my card was charged twice and I contacted you" has a
+    venue and a move, but the move is not the card's."""
+    sentence = bisect.bisect_left(sentence_ends, venue.start)
+    for move in moves:
+        if bisect.bisect_left(sentence_ends, move.start) != sentence:
+            continue
+        if move.end <= venue.start and _MOVE in move.tags:
+            between = _words_between(lower, move.end, venue.start)
+        elif venue.end <= move.start and _MOVE_AFTER in move.tags:
+            between = _words_between(lower, venue.end, move.start)
+        else:
+            continue
+        if between <= window:
+            return True
+    return False
 
 
 def _reaches(lower: str, cue: tuple[int, int] | None, hit: _Hit, clause: int, window: int) -> bool:

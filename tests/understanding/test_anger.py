@@ -87,6 +87,33 @@ THREAT_CASES = [
     ("我会找律师起诉你们", "threat_legal"),
 ]
 
+# Threats in words no list holds whole: a venue and a move that takes the complaint there, in a DM that
+# complains. Each pair here is listed only as its two parts.
+VENUE_THREAT_CASES = [
+    ("Three weeks and nothing. My credit card provider will be hearing about this.", "threat_chargeback"),
+    ("Still no refund, so I'm contacting Amex tomorrow", "threat_chargeback"),
+    ("Parcel lost and no reply. Reported you to the consumer council this morning.", "threat_consumer_body"),
+    ("no answer for a month, taking this to the courts", "threat_legal"),
+    ("Still nothing. Posting the whole saga on Reddit tonight", "threat_public"),
+    ("三个星期了还没到，我已经打电话给发卡银行了", "threat_chargeback"),
+    ("包裹丢了还不回复，我会向当地消费者组织投诉", "threat_consumer_body"),
+    ("一个月了没人管，小红书上我已经发了", "threat_public"),
+]
+
+# A venue and a move that do not make a threat: the move is not the venue's, or the DM does not complain,
+# or a cue cancels it.
+VENUE_CALM_CASES = [
+    "My credit card was charged twice and I contacted you yesterday, could you check order 1042?",
+    "I got an email from my bank saying the payment went through, but the order still says pending",
+    "Parcel delayed by the bank holiday I guess, can you contact the courier for me?",
+    "Thanks! Will share it on Instagram when it arrives 😍",
+    "I'm not going to contact my bank, I just want to know where it is",
+    "my sister keeps telling me to call my bank, I'd rather just wait, any update?",
+    "how do I contact PayPal? is the parcel insured?",
+    "信用卡被扣了两次，我联系了你们客服还没回",
+    "物流一直没更新，网上查不到，帮我看看",
+]
+
 # Not angry, not a threat: how the hard negatives read.
 CALM_CASES = [
     # neutral and thanks
@@ -154,6 +181,81 @@ def test_threats_are_angry_and_named(text: str, signal: str) -> None:
     reading = read_anger(text, RULES)
     assert signal in reading.signals
     assert reading.threat and reading.angry
+
+
+@pytest.mark.parametrize(("text", "signal"), VENUE_THREAT_CASES)
+def test_a_venue_and_its_move_are_a_threat(text: str, signal: str) -> None:
+    reading = read_anger(text, RULES)
+    assert reading.threat and reading.angry
+    assert signal in reading.signals
+
+
+@pytest.mark.parametrize("text", VENUE_CALM_CASES)
+def test_a_venue_or_a_move_alone_is_no_threat(text: str) -> None:
+    reading = read_anger(text, RULES)
+    assert not reading.threat, reading
+
+
+def test_a_venue_threat_needs_a_complaint() -> None:
+    calm = "I'll call PayPal to raise my limit so I can order the big set"
+    upset = "Still no refund after a month. I'll call PayPal to get it back"
+    assert not read_anger(calm, RULES).threat
+    assert read_anger(upset, RULES).signals == ("threat_chargeback",)
+
+
+def test_a_venue_threat_keeps_to_its_sentence_and_its_window() -> None:
+    assert not read_anger("Three weeks late, so I called the courier. PayPal says the payment cleared", RULES).threat
+    far = "Three weeks late, I will contact the shop owner and the courier and everyone at your company and my bank"
+    assert not read_anger(far, RULES).threat
+    assert read_anger(far, _edited(venue_window=20)).threat
+
+
+def test_venues_and_moves_are_the_admins() -> None:
+    text = "Still nothing after a month. Telling my union rep about this."
+    assert not read_anger(text, RULES).threat
+    edited = _edited(en={**RULES.en.model_dump(), "venues_consumer_body": ["union rep"], "threat_moves": ["telling"]})
+    assert read_anger(text, edited).signals == ("threat_consumer_body",)
+
+
+@pytest.mark.parametrize(
+    ("text", "threat"),
+    [
+        ("I'd rather not involve my bank, but you leave me no choice: refund by Friday", True),
+        ("I'd rather not involve my bank, just refund me please", False),
+        ("I don't want to go public with this, but three weeks of silence is too much", True),
+        ("I don't want to go public with this, I just want my parcel", False),
+        ("我真不想走到支付宝投诉这一步，可你们一直拖着不处理", True),
+        ("不想闹到12315，麻烦尽快处理一下", False),
+    ],
+)
+def test_reluctance_cancels_a_threat_unless_a_contrast_follows(text: str, threat: bool) -> None:
+    assert read_anger(text, RULES).threat is threat
+
+
+@pytest.mark.parametrize("text", ["this is such bullsh!t", "what a sh1tty service", "you a$$holes lost my parcel"])
+def test_swearing_masked_with_symbols_is_profanity(text: str) -> None:
+    assert "profanity" in read_anger(text, RULES).signals
+
+
+@pytest.mark.parametrize("text", ["email me at sh!p@example.com please", "is the f1rst batch out?", "$$$ off?"])
+def test_symbols_in_other_words_are_not_swearing(text: str) -> None:
+    assert "profanity" not in read_anger(text, RULES).signals
+
+
+def test_a_quote_may_hold_apostrophes() -> None:
+    text = "Saw someone tweet 'this shop is a scam, I'm suing them' - are you legit? no offense!"
+    assert not read_anger(text, RULES).angry
+
+
+def test_capitals_in_a_question_about_nothing_wrong_are_not_shouting() -> None:
+    assert not read_anger("ORDER #1002 - CAN YOU CONFIRM THE SHIPPING ADDRESS? I moved last week", RULES).angry
+    assert "all_caps" in read_anger("WHERE IS MY REFUND? IT HAS BEEN THREE WEEKS", RULES).signals
+    assert "all_caps" in read_anger("CAN ANYONE EXPLAIN WHY NOBODY ANSWERS?", RULES).signals
+
+
+def test_quoted_praise_in_a_question_names_a_service() -> None:
+    assert not read_anger("Is 'next day' shipping available to Ireland?", RULES).angry
+    assert "sarcasm" in read_anger("so 'next day' means three weeks? great", RULES).signals
 
 
 @pytest.mark.parametrize("text", CALM_CASES)
@@ -336,6 +438,9 @@ def _flow_with_anger(**changes: Any) -> str:
         ({"exclamation_run": 1}, "escalation.anger.exclamation_run", "greater than or equal to 2"),
         ({"repeated_after": 0}, "escalation.anger.repeated_after", "greater than or equal to 1"),
         ({"en__insultz": ["x"]}, "escalation.anger.en.insultz", "Extra inputs"),
+        ({"en__venues_chargeback": ["bank", "Bank"]}, "escalation.anger.en.venues_chargeback", "listed twice"),
+        ({"zh__threat_moves": [""]}, "escalation.anger.zh.threat_moves[0]", "empty"),
+        ({"venue_window": 41}, "escalation.anger.venue_window", "less than or equal to 40"),
     ],
 )
 def test_bad_rules_are_refused_at_the_field(change: dict[str, Any], field: str, words: str) -> None:
@@ -349,7 +454,9 @@ def test_the_default_rules_have_lists_in_both_languages() -> None:
         for field in ("insults", "profanity", "angry_slang", "sarcasm", "threats_public", "threats_consumer_body"):
             assert getattr(phrases, field), field
         assert phrases.threats_chargeback and phrases.threats_legal and phrases.repeated_complaint
-        assert phrases.negations and phrases.quoting
+        assert phrases.negations and phrases.quoting and phrases.reluctance and phrases.contrasts
+        assert phrases.venues_public and phrases.venues_consumer_body and phrases.venues_chargeback
+        assert phrases.venues_legal and phrases.threat_moves and phrases.threat_moves_after
 
 
 # --- odd input
