@@ -165,21 +165,41 @@ class Coupon:
     free_shipping: bool
     amount_off: Decimal | None
     expires_on: date
+    # The order subtotal, in the store's currency, the code needs before it applies; None: no minimum.
+    # Never 0: zero means no minimum, so it is kept as None and "none" has one spelling.
+    minimum_spend: Decimal | None
 
 
 def coupon_request_problem(
-    percent_off: int | None, free_shipping: bool, amount_off: Decimal | None, expires_on: date, *, today: date
+    percent_off: int | None,
+    free_shipping: bool,
+    amount_off: Decimal | None,
+    expires_on: date,
+    *,
+    minimum_spend: Decimal | None,
+    today: date,
 ) -> str | None:
-    """Why any shop would refuse a coupon asked for like this, or None when it is acceptable."""
+    """Why any shop would refuse a coupon asked for like this, or None when it is acceptable.
+
+    A ``minimum_spend`` of 0 is accepted and means none (see ``no_minimum_as_none``).
+    """
     if percent_off is None and amount_off is None and not free_shipping:
         return "a coupon needs a percentage, an amount or free shipping"
     if percent_off is not None and not 1 <= percent_off <= 100:
         return f"percent_off must be within 1..100, got {percent_off}"
     if amount_off is not None and (not amount_off.is_finite() or amount_off <= 0):
         return f"amount_off must be positive, got {amount_off}"
+    # is_finite first: comparing a NaN raises InvalidOperation, and Infinity would pass as "0 or more".
+    if minimum_spend is not None and (not minimum_spend.is_finite() or minimum_spend < 0):
+        return f"minimum_spend must be 0 or more, got {minimum_spend}"
     if expires_on < today:
         return f"the coupon would already be expired ({expires_on} is before {today})"
     return None
+
+
+def no_minimum_as_none(minimum_spend: Decimal | None) -> Decimal | None:
+    """A coupon's minimum as ``Coupon`` keeps it: 0 (the policy's "none") becomes None."""
+    return minimum_spend if minimum_spend else None
 
 
 @dataclass(frozen=True, kw_only=True)

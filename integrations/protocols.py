@@ -62,9 +62,14 @@ class CouponIssuer(Protocol):
         free_shipping: bool,
         amount_off: Decimal | None,
         expires_on: date,
+        minimum_spend: Decimal | None,
         idempotency_key: str,
     ) -> Coupon:
-        """A single-use code for this customer, valid until the end of ``expires_on``."""
+        """A single-use code for this customer, valid until the end of ``expires_on``.
+
+        ``minimum_spend`` is the order subtotal the code needs before it applies; None or 0 is no minimum,
+        and the coupon returned says None for both. A negative or non-finite minimum is refused.
+        """
         ...
 
 

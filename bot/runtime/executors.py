@@ -333,15 +333,25 @@ class Executors:
         customer = payload["customer_id"]
         value = Decimal(str(payload["order_value"]))
         expires = date.fromisoformat(payload["expires_on"])
+        # The policy's minimum spend, as the offer stated it; a command written before offers had one has none.
+        minimum = Decimal(str(payload["minimum_spend"])) if payload.get("minimum_spend") else None
         points, coupons, refunds = self._services.points, self._services.coupons, self._services.refunds
         parts: list[tuple[str, Callable[[], Awaitable[dict[str, Any]]]]] = []
 
-        def coupon(part: str, **options: Any) -> tuple[str, Callable[[], Awaitable[dict[str, Any]]]]:
+        def coupon(
+            part: str, *, percent_off: int | None, free_shipping: bool, amount_off: Decimal | None,
+            minimum_spend: Decimal | None,
+        ) -> tuple[str, Callable[[], Awaitable[dict[str, Any]]]]:  # fmt: skip
             async def pay() -> dict[str, Any]:
                 made = await coupons.create_coupon(
-                    customer_id=customer, expires_on=expires, idempotency_key=f"{key}:{part}", **options
-                )
-                return {"code": made.code, "expires_on": made.expires_on.isoformat(), "part": part}
+                    customer_id=customer, percent_off=percent_off, free_shipping=free_shipping, amount_off=amount_off,
+                    expires_on=expires, minimum_spend=minimum_spend, idempotency_key=f"{key}:{part}",
+                )  # fmt: skip
+                return {
+                    "code": made.code, "expires_on": made.expires_on.isoformat(), "part": part,
+                    # What the shop holds, which is what the customer's code needs, not merely what was asked.
+                    "minimum_spend": None if made.minimum_spend is None else str(made.minimum_spend),
+                }  # fmt: skip
 
             return part, pay
 
@@ -355,16 +365,24 @@ class Executors:
                 return {"points": given.points, "transaction_id": given.transaction_id}
 
             parts.append(("points", award))
+        # Each coupon carries the minimum the offer told the customer about, and only that one. The offer's
+        # words give every coupon, the order-value make-good included, its minimum ("...on orders of 25.00 USD
+        # or more"), so that coupon gets it too: a policy that wants none there says so (a row's
+        # minimum_spend: 0), the runtime does not overrule it. Upgraded shipping was offered with no minimum
+        # in its words ("free upgraded express shipping"), so its voucher gets none.
         if alternative.get("coupon_percent"):
             parts.append(coupon("coupon_percent", percent_off=alternative["coupon_percent"], free_shipping=False,
-                                amount_off=None))  # fmt: skip
+                                amount_off=None, minimum_spend=minimum))  # fmt: skip
         if alternative.get("free_shipping_coupon"):
-            parts.append(coupon("free_shipping_coupon", percent_off=None, free_shipping=True, amount_off=None))
+            parts.append(coupon("free_shipping_coupon", percent_off=None, free_shipping=True, amount_off=None,
+                                minimum_spend=minimum))  # fmt: skip
         if payload.get("upgrade_voucher"):
             # "Free upgraded shipping" for a parcel already on its way applies to the next order.
-            parts.append(coupon("upgraded_shipping", percent_off=None, free_shipping=True, amount_off=None))
+            parts.append(coupon("upgraded_shipping", percent_off=None, free_shipping=True, amount_off=None,
+                                minimum_spend=None))  # fmt: skip
         if alternative.get("coupon_order_value"):
-            parts.append(coupon("coupon_order_value", percent_off=None, free_shipping=False, amount_off=value))
+            parts.append(coupon("coupon_order_value", percent_off=None, free_shipping=False, amount_off=value,
+                                minimum_spend=minimum))  # fmt: skip
         if alternative.get("refund_percent"):
 
             async def refund() -> dict[str, Any]:

@@ -11,7 +11,9 @@ Shopify has no idempotency key for discount codes, so this adapter makes its own
 
 A percentage or an amount off is a ``discountCodeBasicCreate``; free shipping is
 ``discountCodeFreeShippingCreate``, the mutation Shopify keeps for it. One code gives one of the three:
-Shopify cannot put an amount off and free shipping on one code.
+Shopify cannot put an amount off and free shipping on one code. A minimum spend is the discount's
+``minimumRequirement`` on either mutation; a code looked up is read back with its minimum, because the
+code Shopify holds, not the one asked for this time, is what the customer gets.
 """
 
 from __future__ import annotations
@@ -19,15 +21,16 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 from pydantic import TypeAdapter, ValidationError
 
 from integrations.errors import PermanentIntegrationError
 from integrations.journal import IssuanceJournal
-from integrations.models import Coupon, coupon_request_problem
+from integrations.models import Coupon, coupon_request_problem, no_minimum_as_none
 from integrations.orders.shopify_admin import SERVICE, ShopifyAdmin, malformed
 
 __all__ = ["ShopifyCoupons", "coupon_code", "title_marker"]
@@ -60,14 +63,31 @@ mutation CreateFreeShippingCode($discount: DiscountCodeFreeShippingInput!) {
 }
 """
 
+# Both discount types' minimumRequirement is the union DiscountMinimumRequirement (null: no minimum) of
+# DiscountMinimumSubtotal { greaterThanOrEqualToSubtotal: MoneyV2! } and DiscountMinimumQuantity
+# { greaterThanOrEqualToQuantity: UnsignedInt64! } (shopify.dev admin-graphql, 2024-04 to 2026-07 alike).
 FIND_CODE: Final = """
 query FindDiscountCode($code: String!) {
   codeDiscountNodeByCode(code: $code) {
     id
     codeDiscount {
       __typename
-      ... on DiscountCodeBasic { title }
-      ... on DiscountCodeFreeShipping { title }
+      ... on DiscountCodeBasic {
+        title
+        minimumRequirement {
+          __typename
+          ... on DiscountMinimumSubtotal { greaterThanOrEqualToSubtotal { amount currencyCode } }
+          ... on DiscountMinimumQuantity { greaterThanOrEqualToQuantity }
+        }
+      }
+      ... on DiscountCodeFreeShipping {
+        title
+        minimumRequirement {
+          __typename
+          ... on DiscountMinimumSubtotal { greaterThanOrEqualToSubtotal { amount currencyCode } }
+          ... on DiscountMinimumQuantity { greaterThanOrEqualToQuantity }
+        }
+      }
     }
   }
 }
@@ -86,6 +106,13 @@ def title_marker(idempotency_key: str) -> str:
     if len(idempotency_key) > _LONGEST_KEY_IN_TITLE:
         idempotency_key = "sha256:" + hashlib.sha256(idempotency_key.encode()).hexdigest()
     return f"[dmcare:{idempotency_key}]"
+
+
+@dataclass(frozen=True, kw_only=True)
+class _OurDiscount:
+    """What Shopify holds of a discount made for our key, as far as a coupon needs it."""
+
+    minimum_spend: Decimal | None
 
 
 class ShopifyCoupons:
@@ -124,11 +151,14 @@ class ShopifyCoupons:
         free_shipping: bool,
         amount_off: Decimal | None,
         expires_on: date,
+        minimum_spend: Decimal | None,
         idempotency_key: str,
     ) -> Coupon:
         if not idempotency_key.strip():
             raise PermanentIntegrationError("an idempotency key is required", service=SERVICE)
-        problem = _coupon_problem(percent_off, free_shipping, amount_off, expires_on, today=self._today())
+        problem = _coupon_problem(
+            percent_off, free_shipping, amount_off, expires_on, minimum_spend=minimum_spend, today=self._today()
+        )
         if problem is not None:
             raise PermanentIntegrationError(problem, service=SERVICE)
         customer_gid = _customer_gid(customer_id)
@@ -138,6 +168,7 @@ class ShopifyCoupons:
             free_shipping=free_shipping,
             amount_off=amount_off,
             expires_on=expires_on,
+            minimum_spend=no_minimum_as_none(minimum_spend),
         )
         # The journal is shared by every adapter: the prefix keeps this key apart from a Smile award's.
         journal_key = f"{SERVICE}:{KIND}:{idempotency_key}"
@@ -145,13 +176,21 @@ class ShopifyCoupons:
         if earlier is not None and earlier.status == "done":
             return _recorded(earlier.result)
         marker = title_marker(idempotency_key)
-        if earlier is None or not await self._is_ours(coupon.code, marker):
-            await self._create(coupon, customer_gid=customer_gid, marker=marker)
+        existing = None if earlier is None else await self._find_ours(coupon.code, marker)
+        if existing is None:
+            existing = await self._create(coupon, customer_gid=customer_gid, marker=marker)
+        if existing is not None:
+            # The discount an earlier call made is the one the customer's code redeems: its minimum, as
+            # Shopify holds it, is the coupon's.
+            coupon = replace(coupon, minimum_spend=existing.minimum_spend)
         self._journal.finish(key=journal_key, result={"coupon": _COUPONS.dump_python(coupon, mode="json")})
         return coupon
 
-    async def _create(self, coupon: Coupon, *, customer_gid: str, marker: str) -> None:
-        """Ask Shopify for the discount; a lost answer raises OutcomeUnknownError for the next call to settle."""
+    async def _create(self, coupon: Coupon, *, customer_gid: str, marker: str) -> _OurDiscount | None:
+        """Ask Shopify for the discount: None once made as asked, or the discount an earlier call made.
+
+        A lost answer raises OutcomeUnknownError for the next call to settle.
+        """
         document, field, discount = self._discount_input(coupon, customer_gid=customer_gid, marker=marker)
         data = await self._admin.query(document, {"discount": discount}, repeatable=False)
         try:
@@ -163,25 +202,28 @@ class ShopifyCoupons:
                 f"a discount came back in an unexpected shape ({type(error).__name__})", changed=True
             ) from None
         if "TAKEN" in codes:
-            if await self._is_ours(coupon.code, marker):
-                return  # an earlier call made it; its record was lost or never written
+            existing = await self._find_ours(coupon.code, marker)
+            if existing is not None:
+                return existing  # an earlier call made it; its record was lost or never written
             raise PermanentIntegrationError(f"the code {coupon.code} is taken by a discount not ours", service=SERVICE)
         if errors:
             raise PermanentIntegrationError(f"Shopify refused the discount: {messages}", service=SERVICE)
+        return None
 
-    async def _is_ours(self, code: str, marker: str) -> bool:
-        """Whether Shopify has this code, made for our key; a code someone else holds is an error."""
+    async def _find_ours(self, code: str, marker: str) -> _OurDiscount | None:
+        """The discount Shopify has under this code, made for our key; a code someone else holds is an error."""
         data = await self._admin.query(FIND_CODE, {"code": code}, repeatable=True)
         try:
             node = data["codeDiscountNodeByCode"]
-            title = None if node is None else str((node.get("codeDiscount") or {}).get("title") or "")
+            if node is None:
+                return None
+            discount: dict[str, Any] = node.get("codeDiscount") or {}
+            title = str(discount.get("title") or "")
         except (KeyError, TypeError, AttributeError) as error:
             raise malformed(f"a discount lookup came in an unexpected shape ({type(error).__name__})") from None
-        if title is None:
-            return False
         if marker not in title:
             raise PermanentIntegrationError(f"the code {code} is taken by a discount not ours", service=SERVICE)
-        return True
+        return _OurDiscount(minimum_spend=_minimum_spend(code, discount))
 
     def _discount_input(self, coupon: Coupon, *, customer_gid: str, marker: str) -> tuple[str, str, dict[str, Any]]:
         """The mutation, its payload's field and its input for this coupon."""
@@ -194,6 +236,12 @@ class ShopifyCoupons:
             "appliesOncePerCustomer": True,
             "context": {"customers": {"add": [customer_gid]}},
         }
+        if coupon.minimum_spend is not None:
+            # DiscountCodeBasicInput and DiscountCodeFreeShippingInput both take minimumRequirement:
+            # DiscountMinimumRequirementInput { subtotal: DiscountMinimumSubtotalInput {
+            # greaterThanOrEqualToSubtotal: Decimal } }, a Decimal being a string ("29.99"). Left out, the
+            # discount has no minimum (shopify.dev admin-graphql input-objects, 2024-04 to 2026-07).
+            common["minimumRequirement"] = {"subtotal": {"greaterThanOrEqualToSubtotal": str(coupon.minimum_spend)}}
         if coupon.free_shipping:
             common["destination"] = {"all": True}
             common["combinesWith"] = {"orderDiscounts": True, "productDiscounts": True, "shippingDiscounts": False}
@@ -208,12 +256,46 @@ class ShopifyCoupons:
 
 
 def _coupon_problem(
-    percent_off: int | None, free_shipping: bool, amount_off: Decimal | None, expires_on: date, *, today: date
+    percent_off: int | None,
+    free_shipping: bool,
+    amount_off: Decimal | None,
+    expires_on: date,
+    *,
+    minimum_spend: Decimal | None,
+    today: date,
 ) -> str | None:
     """Why Shopify would refuse this coupon: any shop's rules, and one thing per code."""
     if (percent_off is not None) + (amount_off is not None) + free_shipping > 1:
         return "a Shopify code gives one thing: a percentage, an amount or free shipping"
-    return coupon_request_problem(percent_off, free_shipping, amount_off, expires_on, today=today)
+    return coupon_request_problem(
+        percent_off, free_shipping, amount_off, expires_on, minimum_spend=minimum_spend, today=today
+    )
+
+
+def _minimum_spend(code: str, discount: dict[str, Any]) -> Decimal | None:
+    """The subtotal a looked-up discount needs, from its ``minimumRequirement``; None when it needs none."""
+    try:
+        requirement = discount["minimumRequirement"]
+        if requirement is None:
+            return None
+        kind = str(requirement["__typename"])
+        amount = (
+            Decimal(str(requirement["greaterThanOrEqualToSubtotal"]["amount"]))
+            if kind == "DiscountMinimumSubtotal"
+            else None
+        )
+    except (KeyError, TypeError, InvalidOperation) as error:
+        raise malformed(f"a discount's minimum came in an unexpected shape ({type(error).__name__})") from None
+    if kind == "DiscountMinimumQuantity":
+        # dmcare never asks for one and a coupon cannot say it: someone changed the discount in the admin.
+        raise PermanentIntegrationError(
+            f"the code {code} needs a minimum quantity of items, which a dmcare coupon cannot carry", service=SERVICE
+        )
+    if amount is None:
+        raise PermanentIntegrationError(f"the code {code} has a minimum dmcare cannot read: {kind}", service=SERVICE)
+    if not amount.is_finite() or amount < 0:
+        raise malformed(f"a discount's minimum subtotal came as {amount}")
+    return no_minimum_as_none(amount)
 
 
 def _customer_gid(customer_id: str) -> str:
@@ -227,8 +309,9 @@ def _customer_gid(customer_id: str) -> str:
 
 def _recorded(result: dict[str, Any] | None) -> Coupon:
     try:
-        return _COUPONS.validate_python((result or {})["coupon"])
-    except (KeyError, ValidationError) as error:
+        # A record written before coupons had minimums holds none: those discounts were made without one.
+        return _COUPONS.validate_python({"minimum_spend": None, **(result or {})["coupon"]})
+    except (KeyError, TypeError, ValidationError) as error:
         raise PermanentIntegrationError(
             f"the journal's record of this coupon cannot be read ({type(error).__name__})", service=SERVICE
         ) from None

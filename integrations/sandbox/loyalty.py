@@ -9,7 +9,7 @@ from typing import Final
 from pydantic import TypeAdapter
 
 from integrations.errors import PermanentIntegrationError
-from integrations.models import Coupon, PointsAward, coupon_request_problem
+from integrations.models import Coupon, PointsAward, coupon_request_problem, no_minimum_as_none
 from integrations.sandbox.demo_data import DemoData
 from integrations.sandbox.idempotency import previous_result, record_result, token_from_key
 from integrations.sandbox.ledger import SandboxLedger
@@ -61,13 +61,17 @@ class SandboxLoyalty:
         free_shipping: bool,
         amount_off: Decimal | None,
         expires_on: date,
+        minimum_spend: Decimal | None,
         idempotency_key: str,
     ) -> Coupon:
         previous = previous_result(self._ledger, key=idempotency_key, kind=COUPON, service=SERVICE)
         if previous is not None:
-            return _COUPONS.validate_python(previous)
+            # A ledger written before coupons had minimums holds none: those coupons were made without one.
+            return _COUPONS.validate_python({"minimum_spend": None, **previous})
         self._require_customer(customer_id)
-        problem = coupon_request_problem(percent_off, free_shipping, amount_off, expires_on, today=self._data.today)
+        problem = coupon_request_problem(
+            percent_off, free_shipping, amount_off, expires_on, minimum_spend=minimum_spend, today=self._data.today
+        )
         if problem is not None:
             raise PermanentIntegrationError(problem, service=SERVICE)
         coupon = Coupon(
@@ -76,6 +80,7 @@ class SandboxLoyalty:
             free_shipping=free_shipping,
             amount_off=amount_off,
             expires_on=expires_on,
+            minimum_spend=no_minimum_as_none(minimum_spend),
         )
         record_result(
             self._ledger,

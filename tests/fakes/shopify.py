@@ -10,8 +10,9 @@ reads nothing.
 
 What it keeps: orders (with a 60-day window unless the app holds ``read_all_orders``), customers
 (``customer(id:)`` answers null for an id it does not hold, and an error for one that is no customer GID),
-discount codes (one per code, case-insensitive: a second is ``TAKEN``) and refunds (one per
-``@idempotent`` key; never more than what is left on a payment).
+discount codes (one per code, case-insensitive: a second is ``TAKEN``; with the ``minimumRequirement``
+they were made with, read back by ``codeDiscountNodeByCode`` when the document asks for it) and refunds
+(one per ``@idempotent`` key; never more than what is left on a payment).
 
 Faults, armed with ``fail_next(kind, times, operation=None)`` and met by the next requests in order (only
 by requests of that ``operationName`` when one is given; ``"user_error"`` only by mutations):
@@ -38,7 +39,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 import orjson
@@ -160,6 +161,9 @@ class FakeDiscount:
     typename: str  # DiscountCodeBasic or DiscountCodeFreeShipping
     input: dict[str, Any]  # as the mutation received it; empty for a discount seeded with add_discount
     by_api: bool
+    # Its minimumRequirement: a subtotal in the shop's currency, or a number of items; at most one.
+    minimum_subtotal: Decimal | None = None
+    minimum_quantity: int | None = None
 
 
 class FakeShopify:
@@ -170,6 +174,7 @@ class FakeShopify:
         today: date = date(2026, 3, 10),
         scopes: frozenset[str] = DEFAULT_SCOPES,
         timezone: str = "UTC",
+        currency: str = "USD",
         hang_seconds: float = 5.0,
         retry_after: float = 0.05,
     ) -> None:
@@ -177,6 +182,7 @@ class FakeShopify:
         self.today = today
         self.scopes = set(scopes)
         self.timezone = timezone
+        self.currency = currency  # the shop's: the money a discount's minimum is read back in
         self.hang_seconds = hang_seconds
         self.retry_after = retry_after
         self.throttle_available = 5.0
@@ -257,8 +263,15 @@ class FakeShopify:
         self.orders.append(order)
         return order
 
-    def add_discount(self, *, code: str, title: str) -> FakeDiscount:
-        """A discount someone else made (the merchant, another app)."""
+    def add_discount(
+        self,
+        *,
+        code: str,
+        title: str,
+        minimum_subtotal: str | None = None,
+        minimum_quantity: int | None = None,
+    ) -> FakeDiscount:
+        """A discount someone else made, or changed, in the admin (the merchant, another app)."""
         discount = FakeDiscount(
             id=f"gid://shopify/DiscountCodeNode/{next(self._ids)}",
             code=code,
@@ -266,6 +279,8 @@ class FakeShopify:
             typename="DiscountCodeBasic",
             input={},
             by_api=False,
+            minimum_subtotal=None if minimum_subtotal is None else Decimal(minimum_subtotal),
+            minimum_quantity=minimum_quantity,
         )
         self.discounts[code.upper()] = discount
         return discount
@@ -517,13 +532,38 @@ class FakeShopify:
         discount = self.discount(code)
         if discount is None:
             return None
-        return {"id": discount.id, "codeDiscount": {"__typename": discount.typename, "title": discount.title}}
+        node: dict[str, Any] = {"__typename": discount.typename, "title": discount.title}
+        requirement_block = _block(document, "minimumRequirement")
+        if requirement_block is not None:
+            node["minimumRequirement"] = self._minimum_requirement_node(discount, requirement_block)
+        return {"id": discount.id, "codeDiscount": node}
+
+    def _minimum_requirement_node(self, discount: FakeDiscount, block: str) -> dict[str, Any] | None:
+        """The union DiscountMinimumRequirement as Shopify answers it: null without a minimum, and of the
+        member it is only the fields its inline fragment asked for."""
+        if discount.minimum_subtotal is not None:
+            kind = "DiscountMinimumSubtotal"
+            fields: dict[str, Any] = {
+                "greaterThanOrEqualToSubtotal": {
+                    "amount": str(discount.minimum_subtotal), "currencyCode": self.currency
+                }
+            }  # fmt: skip
+        elif discount.minimum_quantity is not None:
+            kind = "DiscountMinimumQuantity"
+            fields = {"greaterThanOrEqualToQuantity": str(discount.minimum_quantity)}  # UnsignedInt64: a string
+        else:
+            return None
+        node: dict[str, Any] = {"__typename": kind} if re.search(r"\b__typename\b", block) else {}
+        if re.search(rf"\.\.\.\s*on\s+{kind}\b", block):
+            node.update(fields)
+        return node
 
     def _discount_create(self, root: str, document: str, variables: dict[str, Any]) -> dict[str, Any]:
         argument, typename = _DISCOUNT_INPUT[root]
         given = _arguments(document, root, variables).get(argument)
         if not isinstance(given, dict):
             raise _GraphQLError(f"Variable for {argument} was provided invalid value")
+        subtotal, quantity = _minimum_requirement(f"{typename}Input", given.get("minimumRequirement"))
         problem = self._discount_problem(argument, given, basic=typename == "DiscountCodeBasic")
         if problem is not None:
             return {"codeDiscountNode": None, "userErrors": [problem]}
@@ -534,6 +574,8 @@ class FakeShopify:
             typename=typename,
             input=given,
             by_api=True,
+            minimum_subtotal=subtotal,
+            minimum_quantity=quantity,
         )
         self.discounts[discount.code.upper()] = discount
         return {"codeDiscountNode": {"id": discount.id}, "userErrors": []}
@@ -568,7 +610,70 @@ class FakeShopify:
                 "code": "VALUE_OUTSIDE_RANGE",
                 "message": "Value must be between 0.0 and 1.0",
             }
+        return _minimum_requirement_problem(argument, given.get("minimumRequirement") or {})
+
+
+def _minimum_requirement(input_type: str, requirement: Any) -> tuple[Decimal | None, int | None]:
+    """The (subtotal, quantity) of a DiscountMinimumRequirementInput; either may be None.
+
+    A value its scalar cannot hold (a Decimal that is no number, an UnsignedInt64 that is no whole
+    number of 0 or more) never reaches the resolver: GraphQL refuses the variable with a top-level error
+    and no data, as for any input it cannot coerce. UNCONFIRMED: Shopify's exact wording and extensions.
+    """
+    if requirement is None:
+        return None, None
+    if not isinstance(requirement, dict) or set(requirement) - {"subtotal", "quantity"}:
+        raise _invalid_variable(input_type, "minimumRequirement", requirement, "DiscountMinimumRequirementInput")
+    subtotal = _coerced(input_type, requirement, "subtotal", "greaterThanOrEqualToSubtotal", "Decimal")
+    quantity = _coerced(input_type, requirement, "quantity", "greaterThanOrEqualToQuantity", "UnsignedInt64")
+    return subtotal, None if quantity is None else int(quantity)
+
+
+def _coerced(input_type: str, requirement: dict[str, Any], member: str, name: str, scalar: str) -> Decimal | None:
+    """``requirement[member][name]`` as GraphQL coerces it to ``scalar``; None when absent."""
+    given = (requirement.get(member) or {}).get(name)
+    if given is None:
         return None
+    value = None
+    if isinstance(given, (str, int, float)) and not isinstance(given, bool):
+        try:
+            value = Decimal(str(given))
+        except InvalidOperation:
+            pass
+    whole = value is not None and value.is_finite() and value >= 0 and value == value.to_integral_value()
+    if value is None or not value.is_finite() or (scalar == "UnsignedInt64" and not whole):
+        raise _invalid_variable(input_type, f"minimumRequirement.{member}.{name}", given, scalar)
+    return value
+
+
+def _invalid_variable(input_type: str, path: str, given: Any, scalar: str) -> _GraphQLError:
+    return _GraphQLError(
+        f"Variable $discount of type {input_type}! was provided invalid value for {path} "
+        f"(Could not coerce value {given!r} to {scalar})",
+        "INVALID_VARIABLE",
+    )
+
+
+def _minimum_requirement_problem(argument: str, requirement: dict[str, Any]) -> dict[str, Any] | None:
+    """The DiscountUserError for a minimum GraphQL accepted but Shopify does not (DiscountErrorCode values).
+
+    UNCONFIRMED: the messages, and GREATER_THAN_OR_EQUAL_TO rather than VALUE_OUTSIDE_RANGE for a negative.
+    """
+    subtotal = (requirement.get("subtotal") or {}).get("greaterThanOrEqualToSubtotal")
+    quantity = (requirement.get("quantity") or {}).get("greaterThanOrEqualToQuantity")
+    if subtotal is not None and quantity is not None:
+        return {
+            "field": [argument, "minimumRequirement"],
+            "code": "MINIMUM_SUBTOTAL_AND_QUANTITY_RANGE_BOTH_PRESENT",
+            "message": "Minimum subtotal and quantity range can't both be present",
+        }
+    if subtotal is not None and Decimal(str(subtotal)) < 0:
+        return {
+            "field": [argument, "minimumRequirement", "subtotal", "greaterThanOrEqualToSubtotal"],
+            "code": "GREATER_THAN_OR_EQUAL_TO",
+            "message": "Minimum subtotal must be greater than or equal to 0",
+        }
+    return None
 
 
 class _CutOffResponse(Response):

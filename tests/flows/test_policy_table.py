@@ -9,6 +9,7 @@ every order worth 40.00 USD; the clock stands at 2026-11-23, so coupons (60 days
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -177,6 +178,16 @@ def _bot(tmp_path: Path, **settings: Any) -> Bot:
     return make_bot(tmp_path, demo_data=_demo(tmp_path), **settings)
 
 
+def _coupons_held(bot: Bot) -> dict[str, tuple[str, Decimal | None, str]]:
+    """The coupons the sandbox shop made, by code: (the part they pay, their minimum spend, last day)."""
+    held = {}
+    for record in bot.app.sandbox.ledger.records("coupon"):
+        coupon = record["payload"]["result"]
+        minimum = None if coupon["minimum_spend"] is None else Decimal(coupon["minimum_spend"])
+        held[coupon["code"]] = (record["key"].rsplit(":", 1)[1], minimum, coupon["expires_on"])
+    return held
+
+
 def _audit(bot: Bot) -> list[tuple[str, str]]:
     return [(row["decision"], row["rule"]) for row in bot.rows(PolicyDecision)]
 
@@ -258,10 +269,33 @@ async def test_a_row_sets_its_own_coupon_terms(tmp_path: Path) -> None:
     assert "a 5% coupon for your next order on orders of 25.00 USD or more, valid until Dec 23" in answer
     offer = bot.conversation(NEW)["context"]["offer"]
     assert (offer["expires_on"], offer["minimum_spend"]) == ("2026-12-23", "25")
-    # The customer's choice is issued on those terms.
-    await bot.send(NEW, "I'll take the coupon")
+    # The customer's choice is issued on those terms, and the code the shop made needs that minimum.
+    said = "".join(await bot.send(NEW, "I'll take the coupon"))
     issue = bot.commands(kind="issue_compensation")[0]["payload"]
     assert (issue["expires_on"], issue["minimum_spend"]) == ("2026-12-23", "25")
+    (code,) = re.findall(r"coupon code is (SORRY-\w+)", said)
+    assert _coupons_held(bot) == {code: ("coupon_percent", Decimal("25"), "2026-12-23")}
+
+
+async def test_the_order_value_coupon_keeps_the_minimum_and_the_express_voucher_has_none(tmp_path: Path) -> None:
+    def with_minimum(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for row in rows:
+            row["minimum_spend"] = 25
+        return rows
+
+    bot = _bot(tmp_path, flow_file=_flow(tmp_path, rows=with_minimum))
+    offer = "".join(await bot.send(REGULAR, "my parcel for order 41013 is lost"))
+    # Both were offered as the customer reads them: the coupon with its minimum, the upgrade without one.
+    assert "a coupon worth the full 40.00 USD you paid on orders of 25.00 USD or more" in offer, offer
+    assert "and free upgraded express shipping instead" in offer, offer
+    said = "".join(await bot.send(REGULAR, "I'll take the coupon"))
+
+    upgrade = re.findall(r"ships by express for free with code (SORRY-\w+)", said)
+    coupon = re.findall(r"coupon code is (SORRY-\w+)", said)
+    assert _coupons_held(bot) == {
+        upgrade[0]: ("upgraded_shipping", None, EXPIRES),
+        coupon[0]: ("coupon_order_value", Decimal("25"), EXPIRES),
+    }
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,7 @@ from integrations.protocols import (
     RefundService,
     TrackingService,
 )
-from integrations.sandbox import build_sandbox
+from integrations.sandbox import SandboxLedger, build_sandbox
 from integrations.sandbox.loyalty import COUPON, POINTS
 from integrations.sandbox.orders import DISPATCH, REFUND
 from integrations.x.channel import XDirectMessages
@@ -105,6 +105,7 @@ class CouponsUnderTest:
     unknown_customer_id: str
     today: date
     effects: Callable[[], int]  # coupons created so far
+    minimum_held: Callable[[str], Decimal | None]  # the minimum spend the provider holds for a code
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -245,7 +246,14 @@ def sandbox_coupons(contract_shop_file: Path) -> CouponsUnderTest:
         unknown_customer_id="cust-404",
         today=TODAY,
         effects=lambda: sum(1 for r in sandbox.ledger.records() if r["kind"] == COUPON),
+        minimum_held=lambda code: _sandbox_minimum(sandbox.ledger, code),
     )
+
+
+def _sandbox_minimum(ledger: SandboxLedger, code: str) -> Decimal | None:
+    """The minimum spend the sandbox recorded for the coupon with this code."""
+    held = next(r["payload"]["result"] for r in ledger.records(COUPON) if r["payload"]["result"]["code"] == code)
+    return None if held["minimum_spend"] is None else Decimal(held["minimum_spend"])
 
 
 @pytest.fixture

@@ -227,6 +227,7 @@ class TestCouponIssuer:
                 free_shipping=False,
                 amount_off=None,
                 expires_on=expires,
+                minimum_spend=None,
                 idempotency_key="coupon-1",
             )
 
@@ -246,6 +247,7 @@ class TestCouponIssuer:
                     free_shipping=True,
                     amount_off=None,
                     expires_on=coupon_issuer.today + timedelta(days=7),
+                    minimum_spend=None,
                     idempotency_key=key,
                 )
             ).code
@@ -266,6 +268,7 @@ class TestCouponIssuer:
                 free_shipping=False,
                 amount_off=None,
                 expires_on=coupon_issuer.today + timedelta(days=30),
+                minimum_spend=None,
                 idempotency_key="bad-percent",
             )
         assert coupon_issuer.effects() == 0
@@ -280,10 +283,65 @@ class TestCouponIssuer:
             free_shipping=False,
             amount_off=None,
             expires_on=coupon_issuer.today + timedelta(days=30),
+            minimum_spend=None,
             idempotency_key=f"percent-{percent_off}",
         )
 
         assert coupon.percent_off == percent_off
+
+    @pytest.mark.parametrize("free_shipping", [False, True])
+    async def test_a_coupon_made_with_a_minimum_spend_needs_it(
+        self, coupon_issuer: CouponsUnderTest, free_shipping: bool
+    ) -> None:
+        async def issue() -> Coupon:
+            return await coupon_issuer.service.create_coupon(
+                customer_id=coupon_issuer.customer_id,
+                percent_off=None if free_shipping else 10,
+                free_shipping=free_shipping,
+                amount_off=None,
+                expires_on=coupon_issuer.today + timedelta(days=30),
+                minimum_spend=Decimal("25.00"),
+                idempotency_key="with-minimum",
+            )
+
+        coupon = await issue()
+        again = await issue()  # replayed from the provider's record of the first
+
+        assert coupon.minimum_spend == again.minimum_spend == Decimal("25.00")
+        assert coupon_issuer.minimum_held(coupon.code) == Decimal("25.00")
+
+    @pytest.mark.parametrize("minimum_spend", [None, Decimal("0")], ids=["none", "zero"])
+    async def test_a_coupon_made_without_a_minimum_spend_has_none(
+        self, coupon_issuer: CouponsUnderTest, minimum_spend: Decimal | None
+    ) -> None:
+        coupon = await coupon_issuer.service.create_coupon(
+            customer_id=coupon_issuer.customer_id,
+            percent_off=10,
+            free_shipping=False,
+            amount_off=None,
+            expires_on=coupon_issuer.today + timedelta(days=30),
+            minimum_spend=minimum_spend,
+            idempotency_key="without-minimum",
+        )
+
+        assert coupon.minimum_spend is None
+        assert coupon_issuer.minimum_held(coupon.code) is None
+
+    @pytest.mark.parametrize("minimum_spend", ["-0.01", "NaN", "Infinity"])
+    async def test_a_negative_or_endless_minimum_spend_is_rejected(
+        self, coupon_issuer: CouponsUnderTest, minimum_spend: str
+    ) -> None:
+        with pytest.raises(PermanentIntegrationError, match="minimum_spend"):
+            await coupon_issuer.service.create_coupon(
+                customer_id=coupon_issuer.customer_id,
+                percent_off=10,
+                free_shipping=False,
+                amount_off=None,
+                expires_on=coupon_issuer.today + timedelta(days=30),
+                minimum_spend=Decimal(minimum_spend),
+                idempotency_key="bad-minimum",
+            )
+        assert coupon_issuer.effects() == 0
 
 
 @pytest.mark.parametrize("dm_channel", DM_CHANNELS, indirect=True)

@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from integrations.errors import OutcomeUnknownError, PermanentIntegrationError
 from integrations.journal import IssuanceJournal, MemoryIssuanceJournal
-from integrations.loyalty.shopify_coupons import ShopifyCoupons, coupon_code, title_marker
+from integrations.loyalty.shopify_coupons import CREATE_BASIC, ShopifyCoupons, coupon_code, title_marker
 from integrations.models import Coupon
 from tests.fakes.shopify import FakeCustomer, FakeShopify
 from tests.integrations.conftest import TODAY
@@ -36,6 +37,7 @@ async def issue(
     free_shipping: bool = False,
     amount_off: Decimal | None = None,
     expires_on: date = EXPIRES,
+    minimum_spend: Decimal | None = None,
 ) -> Coupon:
     async with shopify_admin(fake, timeout=timeout) as admin:
         coupons = ShopifyCoupons(
@@ -47,6 +49,7 @@ async def issue(
             free_shipping=free_shipping,
             amount_off=amount_off,
             expires_on=expires_on,
+            minimum_spend=minimum_spend,
             idempotency_key=key,
         )
 
@@ -77,7 +80,7 @@ async def test_a_percentage_coupon_is_a_single_use_code_for_one_customer_until_t
 
     assert coupon == Coupon(
         code=coupon_code("SORRY", "conv-1:coupon"), percent_off=15, free_shipping=False, amount_off=None,
-        expires_on=EXPIRES,
+        expires_on=EXPIRES, minimum_spend=None,
     )  # fmt: skip
     discount = fake.discount(coupon.code)
     assert discount is not None and discount.typename == "DiscountCodeBasic"
@@ -87,6 +90,7 @@ async def test_a_percentage_coupon_is_a_single_use_code_for_one_customer_until_t
     assert sent["context"] == {"customers": {"add": [ada.id]}}
     assert sent["customerGets"] == {"value": {"percentage": 0.15}, "items": {"all": True}}
     assert (sent["startsAt"], sent["endsAt"]) == ("2026-03-10T09:30:00Z", "2026-04-09T23:59:59Z")
+    assert "minimumRequirement" not in sent  # Shopify's default: no minimum
 
 
 async def test_an_amount_coupon_takes_that_amount_off_the_order() -> None:
@@ -114,6 +118,36 @@ async def test_a_free_shipping_coupon_is_a_free_shipping_discount() -> None:
     assert coupon.free_shipping and coupon.percent_off is None
 
 
+@pytest.mark.parametrize(
+    ("options", "typename"),
+    [
+        ({"percent_off": 15}, "DiscountCodeBasic"),
+        ({"percent_off": None, "amount_off": Decimal("40.00")}, "DiscountCodeBasic"),
+        ({"percent_off": None, "free_shipping": True}, "DiscountCodeFreeShipping"),
+    ],
+    ids=["percent", "amount", "free_shipping"],
+)
+async def test_a_minimum_spend_is_the_discounts_minimum_subtotal(options: dict[str, Any], typename: str) -> None:
+    fake, ada = contract_shop()
+
+    coupon = await issue(fake, ada, minimum_spend=Decimal("25.00"), **options)
+
+    discount = fake.discount(coupon.code)
+    assert discount is not None and discount.typename == typename
+    assert discount.input["minimumRequirement"] == {"subtotal": {"greaterThanOrEqualToSubtotal": "25.00"}}
+    assert discount.minimum_subtotal == coupon.minimum_spend == Decimal("25.00")
+
+
+async def test_a_zero_minimum_spend_sends_no_minimum() -> None:
+    fake, ada = contract_shop()
+
+    coupon = await issue(fake, ada, minimum_spend=Decimal("0"))
+
+    discount = fake.discount(coupon.code)
+    assert discount is not None and "minimumRequirement" not in discount.input
+    assert coupon.minimum_spend is None
+
+
 async def test_a_bare_numeric_customer_id_is_taken_as_shopifys() -> None:
     fake, ada = contract_shop()
 
@@ -131,6 +165,8 @@ async def test_a_bare_numeric_customer_id_is_taken_as_shopifys() -> None:
         ({"percent_off": None, "amount_off": Decimal("0")}, "must be positive"),
         ({"percent_off": None, "amount_off": Decimal("NaN")}, "must be positive"),
         ({"expires_on": TODAY - timedelta(days=1)}, "already be expired"),
+        ({"minimum_spend": Decimal("-5")}, "minimum_spend must be 0 or more"),
+        ({"minimum_spend": Decimal("sNaN")}, "minimum_spend must be 0 or more"),
     ],
 )
 async def test_a_coupon_the_shop_would_refuse_is_refused_before_asking(
@@ -193,13 +229,78 @@ async def test_a_lost_answer_then_a_retry_with_the_same_key_makes_one_discount()
     assert fake.operations["FindDiscountCode"] == 1
 
 
+@pytest.mark.parametrize(("free_shipping", "operation"), [(False, "CreateBasicCode"),
+                                                          (True, "CreateFreeShippingCode")])  # fmt: skip
+async def test_a_discount_found_after_a_lost_answer_is_read_with_its_minimum(
+    free_shipping: bool, operation: str
+) -> None:
+    fake, ada = contract_shop()
+    journal = MemoryIssuanceJournal()
+    options: dict[str, Any] = {"percent_off": None, "free_shipping": True} if free_shipping else {}
+    fake.fail_next("lost_response", operation=operation)
+    with pytest.raises(OutcomeUnknownError):
+        await issue(fake, ada, journal=journal, minimum_spend=Decimal("25.00"), **options)
+
+    coupon = await issue(fake, ada, journal=journal, minimum_spend=Decimal("25.00"), **options)
+
+    assert coupon.minimum_spend == Decimal("25.00")
+    assert (fake.operations[operation], fake.operations["FindDiscountCode"]) == (1, 1)
+    recorded = await issue(fake, ada, journal=journal, minimum_spend=Decimal("25.00"), **options)
+    assert recorded == coupon  # the journal's record carries the minimum too
+
+
+async def test_the_minimum_read_back_is_shopifys_not_the_one_asked_for() -> None:
+    fake, ada = contract_shop()
+    journal = MemoryIssuanceJournal()
+    fake.fail_next("lost_response", operation="CreateBasicCode")
+    with pytest.raises(OutcomeUnknownError):
+        await issue(fake, ada, journal=journal, minimum_spend=Decimal("25.00"))
+    made = fake.discount(coupon_code("SORRY", "conv-1:coupon"))
+    assert made is not None
+    made.minimum_subtotal = Decimal("30.00")  # the merchant raised it in the admin before our retry
+
+    coupon = await issue(fake, ada, journal=journal, minimum_spend=Decimal("25.00"))
+
+    assert coupon.minimum_spend == Decimal("30.00")  # the code the customer gets needs 30.00
+
+
+async def test_a_discount_of_ours_found_with_no_minimum_has_none() -> None:
+    fake, ada = contract_shop()
+    journal = MemoryIssuanceJournal()
+    fake.fail_next("lost_response", operation="CreateBasicCode")
+    with pytest.raises(OutcomeUnknownError):
+        await issue(fake, ada, journal=journal)
+
+    coupon = await issue(fake, ada, journal=journal)
+
+    assert coupon.minimum_spend is None
+    assert fake.operations["FindDiscountCode"] == 1
+
+
+async def test_a_discount_of_ours_needing_a_minimum_quantity_is_permanent() -> None:
+    fake, ada = contract_shop()
+    journal = MemoryIssuanceJournal()
+    journal.begin(key="shopify:coupon:conv-1:coupon", provider="shopify", kind="coupon")
+    fake.add_discount(
+        code=coupon_code("SORRY", "conv-1:coupon"), title=f"Customer care apology {title_marker('conv-1:coupon')}",
+        minimum_quantity=3,
+    )  # fmt: skip
+
+    with pytest.raises(PermanentIntegrationError, match="minimum quantity"):
+        await issue(fake, ada, journal=journal)
+
+    assert fake.operations["CreateBasicCode"] == 0
+
+
 async def test_a_taken_code_that_is_ours_is_returned_instead_of_made_again() -> None:
     fake, ada = contract_shop()
-    first = await issue(fake, ada, journal=MemoryIssuanceJournal())
+    first = await issue(fake, ada, journal=MemoryIssuanceJournal(), minimum_spend=Decimal("25.00"))
 
-    again = await issue(fake, ada, journal=MemoryIssuanceJournal())  # the record is lost: Shopify says TAKEN
+    # The record is lost: Shopify says TAKEN, and the discount found is read with its minimum.
+    again = await issue(fake, ada, journal=MemoryIssuanceJournal(), minimum_spend=Decimal("25.00"))
 
     assert again == first
+    assert again.minimum_spend == Decimal("25.00")
     assert fake.discounts_created == 1
     assert fake.operations["CreateBasicCode"] == 2
     assert fake.operations["FindDiscountCode"] == 1
@@ -275,5 +376,51 @@ async def test_a_refusal_other_than_taken_is_permanent() -> None:
 
     with pytest.raises(PermanentIntegrationError, match="Refused by the fake"):
         await issue(fake, ada)
+
+    assert fake.discounts_created == 0
+
+
+# -- the fake refuses a minimum as Shopify does ------------------------------------------------------------
+
+
+def _basic_input(ada_id: str, minimum: object) -> dict[str, object]:
+    return {
+        "title": "Customer care apology", "code": "SORRY-MINI-MUMS", "startsAt": "2026-03-10T09:30:00Z",
+        "context": {"customers": {"add": [ada_id]}},
+        "customerGets": {"value": {"percentage": 0.1}, "items": {"all": True}}, "minimumRequirement": minimum,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("minimum", "field", "code"),
+    [
+        ({"subtotal": {"greaterThanOrEqualToSubtotal": "-5.00"}},
+         ["basicCodeDiscount", "minimumRequirement", "subtotal", "greaterThanOrEqualToSubtotal"],
+         "GREATER_THAN_OR_EQUAL_TO"),
+        ({"subtotal": {"greaterThanOrEqualToSubtotal": "25"}, "quantity": {"greaterThanOrEqualToQuantity": "2"}},
+         ["basicCodeDiscount", "minimumRequirement"], "MINIMUM_SUBTOTAL_AND_QUANTITY_RANGE_BOTH_PRESENT"),
+    ],
+)  # fmt: skip
+async def test_the_fake_answers_an_unacceptable_minimum_with_a_user_error(
+    minimum: dict[str, object], field: list[str], code: str
+) -> None:
+    fake, ada = contract_shop()
+
+    async with shopify_admin(fake) as admin:
+        data = await admin.query(CREATE_BASIC, {"discount": _basic_input(ada.id, minimum)}, repeatable=False)
+
+    errors = data["discountCodeBasicCreate"]["userErrors"]
+    assert [(error["field"], error["code"]) for error in errors] == [(field, code)]
+    assert fake.discounts_created == 0
+
+
+@pytest.mark.parametrize("subtotal", ["twenty-five", "NaN", True])
+async def test_the_fake_refuses_a_subtotal_that_is_no_decimal_before_running_anything(subtotal: object) -> None:
+    fake, ada = contract_shop()
+    minimum = {"subtotal": {"greaterThanOrEqualToSubtotal": subtotal}}
+
+    async with shopify_admin(fake) as admin:
+        with pytest.raises(PermanentIntegrationError, match="Could not coerce"):
+            await admin.query(CREATE_BASIC, {"discount": _basic_input(ada.id, minimum)}, repeatable=False)
 
     assert fake.discounts_created == 0

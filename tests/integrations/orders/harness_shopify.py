@@ -115,4 +115,11 @@ async def shopify_coupons() -> AsyncIterator[CouponsUnderTest]:
             unknown_customer_id=UNKNOWN_CUSTOMER,
             today=TODAY,
             effects=lambda: fake.discounts_created,
+            minimum_held=lambda code: _minimum_subtotal(fake, code),
         )
+
+
+def _minimum_subtotal(fake: FakeShopify, code: str) -> Decimal | None:
+    discount = fake.discount(code)
+    assert discount is not None, f"Shopify holds no discount {code}"
+    return discount.minimum_subtotal

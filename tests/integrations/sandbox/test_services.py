@@ -160,6 +160,7 @@ async def test_coupon_codes_read_as_an_apology_and_are_stable_per_key(sandbox: S
         free_shipping=False,
         amount_off=None,
         expires_on=TODAY + timedelta(days=30),
+        minimum_spend=None,
         idempotency_key="coupon-for-ticket-7",
     )
 
@@ -172,6 +173,7 @@ async def test_coupon_codes_read_as_an_apology_and_are_stable_per_key(sandbox: S
         free_shipping=False,
         amount_off=None,
         expires_on=TODAY + timedelta(days=30),
+        minimum_spend=None,
         idempotency_key="coupon-for-ticket-7",
     )
     assert again.code == coupon.code
@@ -185,6 +187,7 @@ async def test_an_already_expired_coupon_is_rejected(sandbox: SandboxServices) -
             free_shipping=False,
             amount_off=None,
             expires_on=TODAY - timedelta(days=1),
+            minimum_spend=None,
             idempotency_key="late",
         )
 
