@@ -56,15 +56,18 @@ class AngerPhrases(_Strict):
     threats_legal: list[Phrase] = []  # "lawyer", "sue you", "small claims", "律师", "起诉"
     repeated_complaint: list[Phrase] = []  # "third time", "still no answer", "问了三遍"
     # A threat in words no list can foresee: a place to take the complaint (a venue: "my bank",
-    # "Instagram", "消费者保护机构") and a move that takes it there ("contact", "will be hearing", "投诉",
-    # "发到"), in one sentence within ``AngerRules.venue_window`` words of each other, in a DM that complains.
+    # "Instagram", "消费者保护机构") and a move that takes it there ("report", "will be hearing", "投诉"), on
+    # the side of the venue its list says, in one sentence, within ``AngerRules.venue_window`` words.
     # Alone, neither is a threat: "paid with my bank card", "saw you on Instagram", "投诉电话".
     venues_public: list[Phrase] = []  # "instagram", "reddit", "my followers", "微博", "网上"
     venues_consumer_body: list[Phrase] = []  # "consumer", "regulator", "消费者", "有关部门"
     venues_chargeback: list[Phrase] = []  # "my bank", "credit card", "paypal", "信用卡", "银行"
     venues_legal: list[Phrase] = []  # "court", "legal", "法律", "法院"
-    threat_moves: list[Phrase] = []  # before its venue: "contact (my bank)", "report (you to the regulator)", "发到"
+    threat_moves: list[Phrase] = []  # before its venue: "report (you to the regulator)", "file a claim with"
     threat_moves_after: list[Phrase] = []  # after its venue: "(my bank) will be hearing about this", "投诉"
+    # Moves that also say plainer things ("call", "post", "联系"): a threat only in a DM that complains.
+    threat_moves_in_complaints: list[Phrase] = []  # before its venue: "calling (PayPal)", "发到"
+    threat_moves_after_in_complaints: list[Phrase] = []  # after its venue: "(微博)我已经发了"
     # What a customer writes to chase an answer ("any update?", "在吗"): with earlier complaints in the
     # conversation, such a message is one more complaint (see ``AngerRules.repeated_after``).
     follow_ups: list[Phrase] = []

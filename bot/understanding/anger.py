@@ -64,11 +64,15 @@ _SIGNAL_LISTS: dict[str, str] = {
 _PRAISE, _FOLLOW_UP, _COMPLAINT, _POSITIVE = "sarcasm_in_complaints", "follow_up", "complaint", "positive"
 _QUOTED_PRAISE = "quoted_praise"
 _NEGATION, _QUOTING, _ENQUIRY, _HARMLESS = "negation", "quoting", "enquiry", "harmless"
-_RELUCTANCE, _CONTRAST, _MOVE, _MOVE_AFTER = "reluctance", "contrast", "move", "move_after"
+_RELUCTANCE, _CONTRAST = "reluctance", "contrast"
+# Moves by the side of the venue they are on, and whether they make a threat only in a DM that complains.
+_MOVE, _MOVE_AFTER, _WEAK_MOVE, _WEAK_MOVE_AFTER = "move", "move_after", "weak_move", "weak_move_after"
+_BEFORE_VENUE, _AFTER_VENUE = frozenset({_MOVE, _WEAK_MOVE}), frozenset({_MOVE_AFTER, _WEAK_MOVE_AFTER})
+_MOVES = _BEFORE_VENUE | _AFTER_VENUE
 # Cues: never signals themselves, they cancel the hits they reach (harmless phrases only absorb their words).
 _CANCELLING = frozenset({_NEGATION, _QUOTING, _ENQUIRY, _HARMLESS, _RELUCTANCE, _CONTRAST})
 # A venue's tag names the threat it makes with a move: "venue:threat_chargeback".
-_VENUE_PREFIX = "venue:"
+_VENUE_PREFIX, _WEAK_VENUE_PREFIX = "venue:", "venue?:"  # a venue reached by a move, or only by a weak one
 _VENUE_LISTS: dict[str, str] = {
     "venues_public": "threat_public",
     "venues_consumer_body": "threat_consumer_body",
@@ -87,6 +91,8 @@ _CUE_LISTS: dict[str, str] = {
     "quoting": _QUOTING,
     "threat_moves": _MOVE,
     "threat_moves_after": _MOVE_AFTER,
+    "threat_moves_in_complaints": _WEAK_MOVE,
+    "threat_moves_after_in_complaints": _WEAK_MOVE_AFTER,
     **{field: _VENUE_PREFIX + signal for field, signal in _VENUE_LISTS.items()},
     "enquiries": _ENQUIRY,
     "harmless": _HARMLESS,
@@ -251,15 +257,18 @@ class _Reading:
         """The signals, with the follow-up and complaint cues; no count of earlier complaints yet."""
         said, enquired = _phrase_tags(self.text, self.compiled)
         found = said - {_PRAISE, _POSITIVE, _QUOTED_PRAISE}
-        paired = {tag for tag in said | enquired if tag.startswith(_VENUE_PREFIX)}
+        paired = {tag for tag in said | enquired if tag.startswith((_VENUE_PREFIX, _WEAK_VENUE_PREFIX))}
         if paired:
             found -= paired
             enquired = enquired - paired
-            # A venue and a move are a threat only in a DM that complains: "I'll contact my bank about the
-            # card" is not one, "still nothing after 3 weeks; my bank will be hearing about this" is.
-            if self.complains(found):
-                found |= {tag.removeprefix(_VENUE_PREFIX) for tag in paired if tag in said}
-                enquired |= {tag.removeprefix(_VENUE_PREFIX) for tag in paired if tag not in said}
+            # A weak move makes a threat only in a DM that complains: "I'll call PayPal to raise my limit"
+            # is not one, "still nothing after 3 weeks, calling PayPal" is.
+            complains = self.complains(found)
+            for tag in paired:
+                strong = tag.startswith(_VENUE_PREFIX)
+                if strong or complains:
+                    threat = tag.removeprefix(_VENUE_PREFIX if strong else _WEAK_VENUE_PREFIX)
+                    (found if tag in said else enquired).add(threat)
         # Asking what a word means is harmless ("12315是什么"); asking it while complaining is not.
         if enquired and (said & _UPSET or self.names_a_problem()):
             found |= enquired
@@ -401,35 +410,41 @@ def _uncancelled(lower: str, hits: list[_Hit], rules: AngerRules) -> tuple[set[s
         for tag in hit.tags:
             if tag.startswith(_VENUE_PREFIX):
                 venues.append((hit, tag.removeprefix(_VENUE_PREFIX), in_enquiry))
-            elif tag in (_MOVE, _MOVE_AFTER):
+            elif tag in _MOVES:
                 moves.append(hit)
             elif in_enquiry and tag in THREAT_SIGNALS:
                 enquired.add(tag)
             else:
                 found.add(tag)
     for venue, threat, in_enquiry in venues:
-        if _moved_to(lower, venue, moves, sentence_ends, rules.venue_window):
-            (enquired if in_enquiry else found).add(_VENUE_PREFIX + threat)
+        reached = _moved_to(lower, venue, moves, sentence_ends, rules.venue_window)
+        if reached is not None:
+            prefix = _VENUE_PREFIX if reached else _WEAK_VENUE_PREFIX
+            (enquired if in_enquiry else found).add(prefix + threat)
     return found, enquired
 
 
-def _moved_to(lower: str, venue: _Hit, moves: list[_Hit], sentence_ends: list[int], window: int) -> bool:
-    """Whether one of `moves` takes the complaint to `venue`: in its sentence, on the side of it the move
-    is listed for, at most `window` words away. "my card was charged twice and I contacted you" has a
-    venue and a move, but the move is not the card's."""
+def _moved_to(lower: str, venue: _Hit, moves: list[_Hit], sentence_ends: list[int], window: int) -> bool | None:
+    """Whether one of `moves` takes the complaint to `venue` (True: a move that needs no complaint, False:
+    only weak ones, None: none): in its sentence, on the side of it the move is listed for, at most
+    `window` words away. "my card was charged twice and I contacted you" has a venue and a move, but the
+    move is not the card's."""
     sentence = bisect.bisect_left(sentence_ends, venue.start)
+    reached: bool | None = None
     for move in moves:
         if bisect.bisect_left(sentence_ends, move.start) != sentence:
             continue
-        if move.end <= venue.start and _MOVE in move.tags:
-            between = _words_between(lower, move.end, venue.start)
-        elif venue.end <= move.start and _MOVE_AFTER in move.tags:
-            between = _words_between(lower, venue.end, move.start)
+        if move.end <= venue.start and not _BEFORE_VENUE.isdisjoint(move.tags):
+            between, side = _words_between(lower, move.end, venue.start), _BEFORE_VENUE
+        elif venue.end <= move.start and not _AFTER_VENUE.isdisjoint(move.tags):
+            between, side = _words_between(lower, venue.end, move.start), _AFTER_VENUE
         else:
             continue
         if between <= window:
-            return True
-    return False
+            if not {_MOVE, _MOVE_AFTER}.isdisjoint(side & set(move.tags)):
+                return True
+            reached = False
+    return reached
 
 
 def _reaches(lower: str, cue: tuple[int, int] | None, hit: _Hit, clause: int, window: int) -> bool:

@@ -98,6 +98,11 @@ VENUE_THREAT_CASES = [
     ("三个星期了还没到，我已经打电话给发卡银行了", "threat_chargeback"),
     ("包裹丢了还不回复，我会向当地消费者组织投诉", "threat_consumer_body"),
     ("一个月了没人管，小红书上我已经发了", "threat_public"),
+    # moves that need no complaint around them
+    ("I've already opened a claim with Visa, you'll hear from them.", "threat_chargeback"),
+    ("Consider this my last message before I go to my bank.", "threat_chargeback"),
+    ("我已经在黑猫上投诉你们了", "threat_public"),
+    ("再不给答复，就让PayPal来处理吧", "threat_chargeback"),
 ]
 
 # A venue and a move that do not make a threat: the move is not the venue's, or the DM does not complain,
@@ -112,6 +117,11 @@ VENUE_CALM_CASES = [
     "how do I contact PayPal? is the parcel insured?",
     "信用卡被扣了两次，我联系了你们客服还没回",
     "物流一直没更新，网上查不到，帮我看看",
+    "Can I pay with Visa?",
+    "My bank flagged the payment as suspicious, can you resend the invoice?",
+    "I work at a law firm, can you ship to the office address?",
+    "我是做法务的，想问下发票怎么开",
+    "信用卡付款成功了吗？订单号1234",
 ]
 
 # Not angry, not a threat: how the hard negatives read.
