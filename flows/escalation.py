@@ -22,9 +22,7 @@ class Escalation(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     # When a person must first answer, by priority. Seeds: a first human answer within one hour.
-    sla: dict[str, str] = Field(
-        default_factory=lambda: {"urgent": "15m", "high": "30m", "normal": "1h", "low": "4h"}
-    )
+    sla: dict[str, str] = Field(default_factory=lambda: {"urgent": "15m", "high": "30m", "normal": "1h", "low": "4h"})
     anger: AngerRules = AngerRules()
 
     @field_validator("sla")
@@ -35,7 +33,9 @@ class Escalation(BaseModel):
         for priority, duration in value.items():
             if priority not in PRIORITIES:
                 raise ValueError(f"unknown priority {priority!r}; known: {', '.join(PRIORITIES)}")
-            _seconds(duration)
+            if _seconds(duration) <= 0:
+                # "0m" would promise the customer an answer now and make every escalation overdue at once.
+                raise ValueError(f"the SLA for {priority} must be longer than 0, got {duration!r}")
         missing = [p for p in PRIORITIES if p not in value]
         if missing:
             raise ValueError(f"an SLA is needed for every priority; missing: {', '.join(missing)}")
