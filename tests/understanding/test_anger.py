@@ -85,6 +85,9 @@ THREAT_CASES = [
     ("I'll be exploring my legal options.", "threat_legal"),
     ("what's the BBB's number? my parcel is lost", "threat_consumer_body"),
     ("我会找律师起诉你们", "threat_legal"),
+    ("cb incoming, still no tracking after 3 weeks", "threat_chargeback"),
+    ("I have 20k followers and they can decide what they think of a shop that ignores people", "threat_public"),
+    ("消委會見啦，收咗錢唔出貨", "threat_consumer_body"),  # written in traditional characters
 ]
 
 # Threats in words no list holds whole: a venue and a move that takes the complaint there, in a DM that
@@ -175,6 +178,11 @@ CALM_CASES = [
     "can I dispute the customs fee with DHL myself?",
     "我是你们的老粉丝了，这次也很满意",
     "照片曝光有点过，实物颜色更深吗？",
+    "Is there a discount code for your Twitter followers?",
+    "The card says to collect it from the depot next to the police station, is that normal?",
+    "本来想赶在中秋前送给爸妈的，看样子来不及了，到了以后还能转寄吗",  # "妈的" inside "爸妈的"
+    "我家住在法院街23号，这个地址快递能送到吗？",
+    "绝绝子!!!第三次回购，闺蜜都来问链接",
 ]
 
 
