@@ -28,6 +28,11 @@ EVENTS: Final[dict[str, str]] = {
     "shipment_update": "a carrier pushed news about a parcel this conversation follows (ignored where unhandled)",
 }
 
+# Events that bring news rather than ask for an answer. Where the flow has no transition for one, it is
+# ignored instead of being a flow error; and one that leaves the conversation in its state keeps the state's
+# timer running, since a timeout waits for the customer, and the news was not the customer answering.
+NEWS_EVENTS: Final[frozenset[str]] = frozenset({"shipment_update"})
+
 # Boolean facts a guard (`when:`) may combine with and / or / not.
 FACTS: Final[dict[str, str]] = {
     "has_order_number": "the message contains an order reference",

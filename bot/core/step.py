@@ -20,6 +20,7 @@ from bot.policy import compensation_key, expires_on, minimum_spend
 from bot.texts import TextBook, format_date, format_money
 from flows.compiler import CompiledFlow
 from flows.schema import EscalateArgs, duration_seconds, guard_names
+from flows.vocabulary import NEWS_EVENTS
 
 PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
 # A hand-over is the policy's decision when a fact here is true in the guard of the transition that fired
@@ -58,7 +59,18 @@ class _Turn:
         return str(self.context.get("language") or self.default_language)
 
     def key(self, kind: str) -> str:
-        return f"c{self.snapshot.conversation_id}:r{self.revision}:{kind}"
+        return _command_key(self.snapshot.conversation_id, self.revision, kind)
+
+
+def _command_key(conversation_id: int, revision: int, kind: str) -> str:
+    return f"c{conversation_id}:r{revision}:{kind}"
+
+
+def running_timer_key(snapshot: ConversationSnapshot) -> str | None:
+    """The idempotency key of the timer the conversation's state still waits on, if one was kept running
+    (news that left the conversation where it was); the runtime cancels every other pending timer."""
+    revision = snapshot.context.get(_TIMER)
+    return None if revision is None else _command_key(snapshot.conversation_id, revision, "timeout")
 
 
 # X's limit for one DM's text (reference/x-dm-api.md §1.4).
@@ -66,6 +78,9 @@ MAX_DM_LENGTH = 10_000
 
 # Events that are the bot speaking on its own rather than answering what the customer said.
 _UNPROMPTED = frozenset({"timeout"})
+# In the context: the revision the state's running timer was armed at. A timeout event from any other
+# revision is stale. (A conversation from before this key has none; its timer is the latest revision's.)
+_TIMER = "timer_revision"
 
 
 def _urgency(turn: _Turn, message: OutgoingMessage) -> int:
@@ -111,7 +126,7 @@ class DecisionCore:
         }
 
     def decide(self, snapshot: ConversationSnapshot, event: Event) -> Decision:
-        if event.kind == "timeout" and event.payload.get("revision") != snapshot.revision:
+        if event.kind == "timeout" and event.payload.get("revision") != snapshot.context.get(_TIMER, snapshot.revision):
             # A timer armed before the customer last spoke: the conversation has moved on.
             return Decision(
                 source=snapshot.state, target=snapshot.state, transition_index=None,
@@ -174,15 +189,25 @@ class DecisionCore:
             turn.commands.append(
                 CommandSpec(kind="escalate", payload=turn.escalation, idempotency_key=turn.key("escalate"))
             )
-        if target in self._timeouts:
-            turn.commands.append(
-                CommandSpec(
-                    kind="schedule_timeout",
-                    payload={"revision": turn.revision, "state": target},
-                    idempotency_key=turn.key("timeout"),
-                    delay_seconds=self._timeouts[target],
-                )
+        self._arm_timeout(turn, target)
+
+    def _arm_timeout(self, turn: _Turn, target: str) -> None:
+        """Arm the target state's timer, except for news that leaves the conversation where it was: the
+        timer already running keeps its time, or a parcel's scans would keep an idle conversation open."""
+        if target not in self._timeouts:
+            turn.context.pop(_TIMER, None)
+            return
+        if turn.event.kind in NEWS_EVENTS and target == turn.snapshot.state and _TIMER in turn.context:
+            return
+        turn.context[_TIMER] = turn.revision
+        turn.commands.append(
+            CommandSpec(
+                kind="schedule_timeout",
+                payload={"revision": turn.revision, "state": target},
+                idempotency_key=turn.key("timeout"),
+                delay_seconds=self._timeouts[target],
             )
+        )
 
     def _settle_escalation(self, turn: _Turn, target: str) -> None:
         """The SLA the escalation gets from its priority, and the one honest word on when a person answers.

@@ -20,18 +20,16 @@ from typing import Any
 from sqlalchemy import Connection, Engine, insert, select, text, update
 
 from bot.conversation import ConversationSnapshot, Decision, Event, Urgency
+from bot.core.step import running_timer_key
 from bot.runtime.clock import Clock
 from bot.runtime.flow_registry import FlowRegistry
 from bot.runtime.trace import Trace
 from bot.storage.bulk import BulkWriter
 from bot.storage.tables import COMMANDS, CONVERSATIONS, EVENTS
 from flows.compiler import FlowError, NoTransition
+from flows.vocabulary import NEWS_EVENTS
 
 log = logging.getLogger(__name__)
-
-# Events that bring news rather than ask for an answer: where the flow has no transition for one, it is
-# ignored instead of being a flow error that hands the conversation to a person.
-NEWS_EVENTS = frozenset({"shipment_update"})
 
 
 # Serialises batches across processes on PostgreSQL, so one conversation never runs in two workers.
@@ -273,13 +271,16 @@ class EventProcessor:
                 ],
                 json_columns=frozenset({"context"}),
             )  # fmt: skip
-            # A step supersedes the timers armed before it; the new state arms its own below.
+            # A step supersedes the timers armed before it (the new state arms its own below), except the one
+            # its state still waits on: news that left the conversation where it was keeps that one running.
+            running = [key for entry in changed if (key := running_timer_key(entry.snapshot)) is not None]
             connection.execute(
                 update(COMMANDS)
                 .where(
                     COMMANDS.c.conversation_id.in_([entry.snapshot.conversation_id for entry in changed]),
                     COMMANDS.c.kind == "schedule_timeout",
                     COMMANDS.c.status == "pending",
+                    COMMANDS.c.idempotency_key.not_in(running),
                 )
                 .values(status="cancelled", completed_at=batch.now)
             )
@@ -381,8 +382,14 @@ class _Batch:
             )
         for command in decision.commands:
             self.commands.append(
-                (conversation, command.kind, command.payload, command.idempotency_key, command.delay_seconds,
-                 command.priority)
+                (
+                    conversation,
+                    command.kind,
+                    command.payload,
+                    command.idempotency_key,
+                    command.delay_seconds,
+                    command.priority,
+                )
             )
         for entry in decision.audit:
             self.audit.append(
@@ -400,6 +407,12 @@ class _Batch:
     def escalate_flow_error(self, snapshot: ConversationSnapshot, event_row: int, error: str) -> None:
         payload = {"reasons": ["flow_error"], "priority": "high", "state": snapshot.state, "detail": error[:500]}
         self.commands.append(
-            (snapshot.conversation_id, "escalate", payload, f"c{snapshot.conversation_id}:e{event_row}:flow-error", 0,
-             Urgency.ANSWER)
+            (
+                snapshot.conversation_id,
+                "escalate",
+                payload,
+                f"c{snapshot.conversation_id}:e{event_row}:flow-error",
+                0,
+                Urgency.ANSWER,
+            )
         )

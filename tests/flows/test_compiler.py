@@ -8,10 +8,9 @@ import pytest
 from statemachine import StateMachine
 from statemachine.exceptions import TransitionNotAllowed
 
-from bot.runtime.processor import NEWS_EVENTS
 from flows.compiler import CompiledFlow, FactSheet, NoTransition, UnknownState, compile_flow
 from flows.loader import load_default_flow
-from flows.vocabulary import EVENTS
+from flows.vocabulary import EVENTS, NEWS_EVENTS
 
 
 @pytest.fixture(scope="module")

@@ -214,3 +214,27 @@ async def test_pushed_news_is_not_hidden_by_the_lookup_cache_of_the_worker(tmp_p
     await cached[0].track(carrier=original["carrier"], tracking_number=original["tracking_number"])
 
     assert len(calls) == asked + 1  # asked the carrier again instead of answering from the cache
+
+
+async def test_news_does_not_hold_an_idle_conversation_open(bot: Bot) -> None:
+    # The rating question waits 48 hours for the customer; a parcel scan in between is not her answering.
+    conversation_id, number = await reshipped(bot)
+    await bot.wait(hours=47)
+    said = await push_news(bot, conversation_id, tracking_number=number, status="in_transit")
+    assert len(said) == 1 and bot.conversation(AVA)["state"] == "request_feedback"
+
+    await bot.wait(hours=2)
+
+    assert bot.conversation(AVA)["state"] == "closed"  # on the first timer's time, not 48 hours after the scan
+
+
+async def test_the_customer_answering_still_restarts_the_wait(bot: Bot) -> None:
+    await bot.send(EMMA, "hi, my parcel is late")  # asked for the order number: 24 hours to answer
+    await bot.wait(hours=20)
+    await bot.send(EMMA, "let me look for it")
+    assert bot.conversation(EMMA)["state"] == "collect_order"
+
+    await bot.wait(hours=20)
+    assert bot.conversation(EMMA)["state"] == "collect_order"  # 40 hours after the first, 20 after the second
+    await bot.wait(hours=5)
+    assert bot.conversation(EMMA)["state"] == "closed"
