@@ -13,10 +13,11 @@ Each DM is read alone (``complaints_before=0``): a repeated complaint has to say
 
     python bench/anger.py [--data bench/data/anger_dms.jsonl] [--no-errors] [--tune-only]
 
-With the default data, two sets written later by other hands are measured too (see bench/data/README.md):
-``anger_dms_fresh.jsonl`` (200 DMs, written after the first round of tuning and measured once untouched;
-the second round tuned on it, so it is labelled as tuned on) and ``anger_dms_fresh2.jsonl`` (240 DMs,
-written after the second round; never tuned on: figures and error counts only).
+With the default data, the sets written later by other hands are measured too (see bench/data/README.md),
+each after a round of tuning and measured once untouched before the next round tuned on it:
+``anger_dms_fresh.jsonl`` (200 DMs, tuned on in round 2), ``anger_dms_fresh2.jsonl`` (240, tuned on in
+round 3) and ``anger_dms_fresh3.jsonl`` (240, written after round 3 and never tuned on: figures and error
+counts only).
 """
 
 from __future__ import annotations
@@ -36,8 +37,20 @@ from flows.loader import load_default_flow
 
 DATA = Path(__file__).resolve().parent / "data" / "anger_dms.jsonl"
 # Written after a round of tuning, each by another hand that saw neither the rules nor the other sets.
-FRESH = Path(__file__).resolve().parent / "data" / "anger_dms_fresh.jsonl"  # tuned on in round 2
-FRESH_2 = Path(__file__).resolve().parent / "data" / "anger_dms_fresh2.jsonl"  # never tuned on
+# (file, what it is, whether it was tuned on): the never-tuned one shows counts only, never texts.
+LATER_SETS = (
+    (
+        "anger_dms_fresh.jsonl",
+        "FRESH 1 (by another hand after round 1; measured once untouched, tuned on in round 2)",
+        True,
+    ),
+    (
+        "anger_dms_fresh2.jsonl",
+        "FRESH 2 (by another hand after round 2; measured once untouched, tuned on in round 3)",
+        True,
+    ),
+    ("anger_dms_fresh3.jsonl", "FRESH 3 (by another hand after round 3; never tuned on)", False),
+)
 LANGUAGES = ("en", "zh")
 SPLITS = (("held_out", "HELD-OUT (never tuned on)"), ("tune", "TUNE (the rules were tuned on these)"))
 
@@ -194,11 +207,10 @@ def main() -> None:
     if not args.tune_only:
         print()
         print_held_out_error_counts(by_split["held_out"])
-    if args.data == DATA and FRESH.exists():
-        title = "FRESH 1 (by another hand after round 1; measured once untouched, tuned on in round 2)"
-        print_fresh(FRESH, title, rules, counts_only=args.no_errors)
-    if args.data == DATA and FRESH_2.exists() and not args.tune_only:
-        print_fresh(FRESH_2, "FRESH 2 (by another hand after round 2; never tuned on)", rules, counts_only=True)
+    for name, title, tuned_on in LATER_SETS if args.data == DATA else ():
+        path = DATA.parent / name
+        if path.exists() and (tuned_on or not args.tune_only):
+            print_fresh(path, title, rules, counts_only=args.no_errors or not tuned_on)
 
 
 def print_fresh(path: Path, title: str, rules: AngerRules, *, counts_only: bool = False) -> None:

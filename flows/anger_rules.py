@@ -15,7 +15,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-__all__ = ["AllCapsRule", "AngerPhrases", "AngerRules", "AngerWeights", "Phrase"]
+__all__ = ["AllCapsRule", "AngerPhrases", "AngerRules", "AngerWeights", "LearnedRule", "Phrase"]
 
 _MAX_PHRASE_CHARS = 80
 
@@ -138,6 +138,19 @@ class AllCapsRule(_Strict):
     min_share: float = Field(0.7, gt=0, le=1)
 
 
+class LearnedRule(_Strict):
+    """The learned model's part (``bot.understanding.anger_model``): it adds to the rules, never takes away.
+
+    A DM is angry when the model's probability reaches ``angry_at``, threatening at ``threat_at``, whatever
+    the lists say; raise them for fewer hand-overs, lower them to miss less. Off by default here, on in the
+    default flow: rules built from scratch read only what they list.
+    """
+
+    enabled: bool = False
+    angry_at: float = Field(0.8, gt=0, le=1)
+    threat_at: float = Field(0.8, gt=0, le=1)
+
+
 class AngerRules(_Strict):
     """Everything ``read_anger`` goes by: the phrases of each language, the weights and the thresholds."""
 
@@ -157,3 +170,4 @@ class AngerRules(_Strict):
     quoting_window: int = Field(8, ge=0, le=40)
     # How far apart a venue and a move may be, in words (or Chinese characters), in one sentence.
     venue_window: int = Field(6, ge=0, le=40)
+    learned: LearnedRule = LearnedRule()

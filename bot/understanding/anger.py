@@ -19,6 +19,12 @@ person sees why a conversation was handed over. What counts:
   STATUS?"), runs of "!" and "?" (outside quotes);
 - a complaint after enough earlier ones in the conversation (the caller counts them with `is_complaint`).
 
+The learned model (``anger_model``, when ``escalation.anger.learned`` enables it) then adds what no list
+holds: a DM the lists find calm is angry, or threatening, when the model's probability reaches the flow's
+threshold, and the reading names it ``learned_anger`` or ``learned_threat``. It never takes away what the
+lists found, and it does not read a DM where a cue cancelled a listed phrase: a negated, quoted or asked-about
+threat stays the admin's call.
+
 Joy is not anger: in a DM with a positive phrase ("love it", "谢谢", "😍"), no upset signal and no parcel
 problem, capitals, "!!!" and swearing do not count ("OMG it's here!!!", "卧槽这么快!!!"), nor does telling
 followers unless the DM complains. Each signal adds its weight once; the DM is angry at the threshold or
@@ -36,17 +42,20 @@ from typing import NamedTuple
 
 from bot.understanding._phrases import word_phrase_finder
 from bot.understanding._text import HAN_PATTERN, normalize_cached, normalize_lower
+from bot.understanding.anger_model import shipped_model
 from bot.understanding.concerns import Concern, detect_concern
 from flows.anger_rules import AngerPhrases, AngerRules
 
-__all__ = ["SIGNALS", "THREAT_SIGNALS", "AngerReading", "is_complaint", "read_anger"]
+__all__ = ["LEARNED_SIGNALS", "SIGNALS", "THREAT_SIGNALS", "AngerReading", "is_complaint", "read_anger"]
 
 READ_AT_MOST = 4000  # characters of a DM read, as for the other readers (a DM is at most 10,000)
 
 THREAT_SIGNALS: tuple[str, ...] = ("threat_public", "threat_consumer_body", "threat_chargeback", "threat_legal")
+# What the learned model read where the lists found nothing of the kind (``anger_model``).
+LEARNED_SIGNALS: tuple[str, ...] = ("learned_anger", "learned_threat")
 SIGNALS: tuple[str, ...] = (
     "insult", "profanity", "angry_slang", "sarcasm", "all_caps", "exclamations", *THREAT_SIGNALS,
-    "repeated_complaint",
+    "repeated_complaint", *LEARNED_SIGNALS,
 )  # fmt: skip
 
 # The lists of `AngerPhrases` that are signals, by the signal they make.
@@ -63,6 +72,9 @@ _SIGNAL_LISTS: dict[str, str] = {
 }
 _PRAISE, _FOLLOW_UP, _COMPLAINT, _POSITIVE = "sarcasm_in_complaints", "follow_up", "complaint", "positive"
 _QUOTED_PRAISE = "quoted_praise"
+# Not a signal: a listed phrase was found but a cue cancelled it (negated, quoted, asked about). The learned
+# model is not asked to read such a DM, so it cannot undo what the admin's cues decided.
+_CANCELLED = "cancelled"
 _NEGATION, _QUOTING, _ENQUIRY, _HARMLESS = "negation", "quoting", "enquiry", "harmless"
 _RELUCTANCE, _CONTRAST = "reluctance", "contrast"
 # Moves by the side of the venue they are on, and whether they make a threat only in a DM that complains.
@@ -223,11 +235,23 @@ def read_anger(text: str, rules: AngerRules, *, complaints_before: int = 0) -> A
     found = reading.signals()
     if complaints_before >= rules.repeated_after and reading.complains(found):
         found.add("repeated_complaint")
-    signals = tuple(signal for signal in SIGNALS if signal in found)
     weights = rules.weights
-    score = round(sum(getattr(weights, signal) for signal in signals), 6)
+    score = round(
+        sum(getattr(weights, signal) for signal in SIGNALS if signal in found and hasattr(weights, signal)), 6
+    )
     threat = any(signal in found for signal in THREAT_SIGNALS)
-    return AngerReading(angry=threat or score >= rules.threshold, threat=threat, score=score, signals=signals)
+    angry = threat or score >= rules.threshold
+    if rules.learned.enabled and not threat and not reading.cancelled:
+        # The model only adds: what the lists already found stands, and is what the reading names.
+        learned = shipped_model().read(text)
+        if learned.threat >= rules.learned.threat_at:
+            found.add("learned_threat")
+            threat = angry = True
+        elif not angry and learned.angry >= rules.learned.angry_at:
+            found.add("learned_anger")
+            angry = True
+    signals = tuple(signal for signal in SIGNALS if signal in found)
+    return AngerReading(angry=angry, threat=threat, score=score, signals=signals)
 
 
 def is_complaint(text: str, rules: AngerRules) -> bool:
@@ -244,6 +268,7 @@ class _Reading:
         self.text = text
         self.compiled = compiled
         self._names_a_problem: bool | None = None
+        self.cancelled = False  # whether a cue cancelled a listed phrase (set by `signals`)
 
     def names_a_problem(self) -> bool:
         if self._names_a_problem is None:
@@ -256,7 +281,7 @@ class _Reading:
     def signals(self) -> set[str]:
         """The signals, with the follow-up and complaint cues; no count of earlier complaints yet."""
         said, enquired = _phrase_tags(self.text, self.compiled)
-        found = said - {_PRAISE, _POSITIVE, _QUOTED_PRAISE}
+        found = said - {_PRAISE, _POSITIVE, _QUOTED_PRAISE, _CANCELLED}
         paired = {tag for tag in said | enquired if tag.startswith((_VENUE_PREFIX, _WEAK_VENUE_PREFIX))}
         if paired:
             found -= paired
@@ -272,6 +297,7 @@ class _Reading:
         # Asking what a word means is harmless ("12315是什么"); asking it while complaining is not.
         if enquired and (said & _UPSET or self.names_a_problem()):
             found |= enquired
+        self.cancelled = _CANCELLED in said or not enquired <= found
         if _PRAISE in said and (found & _COMPLAINING or "profanity" in found or self.names_a_problem()):
             found.add("sarcasm")
         # Praise in quotes is sarcasm ("thanks for the 'fast' shipping"), but not in a question that does not
@@ -342,7 +368,10 @@ def _tags_in(lower: str, compiled: _CompiledRules) -> tuple[set[str], set[str]]:
             if praise_finder is not None and len(words) <= _QUOTED_PRAISE_MAX_CHARS and praise_finder.find(words):
                 praised.append(_Hit(match.start(), match.start(), (_QUOTED_PRAISE,)))
         # What is between quotes is someone else's words, but for praise, which the quotes may make sarcasm.
-        hits = [hit for hit in hits if not _in_quotes(hit, quoted)] + praised
+        unquoted = [hit for hit in hits if not _in_quotes(hit, quoted)]
+        if len(unquoted) < len(hits):
+            unquoted.append(_Hit(0, 0, (_CANCELLED,)))
+        hits = unquoted + praised
     if not hits:
         return set(), set()
     hits.sort()
@@ -402,9 +431,11 @@ def _uncancelled(lower: str, hits: list[_Hit], rules: AngerRules) -> tuple[set[s
         # A cancelled hit carries its cue on: "some people say they'll report you to the BBB".
         if _reaches(lower, negation, hit, clause, rules.negation_window):
             negation = (hit.end, clause)
+            found.add(_CANCELLED)
             continue
         if _reaches(lower, quoting, hit, clause, rules.quoting_window):
             quoting = (hit.end, clause)
+            found.add(_CANCELLED)
             continue
         in_enquiry = clause in enquiry_clauses
         for tag in hit.tags:

@@ -9,10 +9,13 @@ import pytest
 import yaml
 
 from bot.understanding.anger import SIGNALS, AngerReading, is_complaint, read_anger
-from flows.anger_rules import AngerRules
+from flows.anger_rules import AngerRules, LearnedRule
 from flows.loader import DEFAULT_FLOW_PATH, FlowDefinitionError, load_default_flow, parse_flow
 
-RULES = load_default_flow().document.escalation.anger
+# The default flow's rules as shipped: the lists and the learned model that adds to them.
+DEFAULT = load_default_flow().document.escalation.anger
+# The lists alone: what most tests here are about, the mechanics an admin edits.
+RULES = DEFAULT.model_copy(update={"learned": LearnedRule(enabled=False)})
 
 
 def _edited(**changes: Any) -> AngerRules:
