@@ -34,6 +34,9 @@ from bot.understanding import (
     extract_rating,
 )
 from bot.understanding._cache import clear_caches
+from bot.understanding.anger import read_anger
+from flows.anger_rules import LearnedRule
+from flows.loader import load_default_flow
 
 TYPICAL_MAX_CHARS = 200
 
@@ -133,6 +136,11 @@ CHINESE: tuple[str, ...] = (
 CORPUS: tuple[str, ...] = ENGLISH + CHINESE
 
 
+# The default flow's anger rules, with the learned model as shipped and without it.
+ANGER = load_default_flow().document.escalation.anger
+ANGER_LISTS_ONLY = ANGER.model_copy(update={"learned": LearnedRule(enabled=False)})
+
+
 def read_message(text: str) -> object:
     """Everything a conversation step may ask of one DM."""
     return (
@@ -141,6 +149,7 @@ def read_message(text: str) -> object:
         classify_intents(text),
         extract_rating(text),
         detect_concern(text),
+        read_anger(text, ANGER),
     )
 
 
@@ -150,6 +159,8 @@ READERS: dict[str, Callable[[str], object]] = {
     "classify_intents": classify_intents,
     "extract_rating": extract_rating,
     "detect_concern": detect_concern,
+    "read_anger, lists": lambda text: read_anger(text, ANGER_LISTS_ONLY),
+    "read_anger, +model": lambda text: read_anger(text, ANGER),
     "one message read": read_message,
 }
 
