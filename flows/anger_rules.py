@@ -142,13 +142,14 @@ class LearnedRule(_Strict):
     """The learned model's part (``bot.understanding.anger_model``): it adds to the rules, never takes away.
 
     A DM is angry when the model's probability reaches ``angry_at``, threatening at ``threat_at``, whatever
-    the lists say; raise them for fewer hand-overs, lower them to miss less. Off by default here, on in the
-    default flow: rules built from scratch read only what they list.
+    the lists say; raise them for fewer hand-overs, lower them to miss less, or set one to null to leave
+    that head out. Off by default here, on in the default flow: rules built from scratch read only what
+    they list.
     """
 
     enabled: bool = False
-    angry_at: float = Field(0.8, gt=0, le=1)
-    threat_at: float = Field(0.8, gt=0, le=1)
+    angry_at: float | None = Field(0.8, gt=0, le=1)
+    threat_at: float | None = Field(0.5, gt=0, le=1)
 
 
 class AngerRules(_Strict):

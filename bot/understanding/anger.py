@@ -42,7 +42,7 @@ from typing import NamedTuple
 
 from bot.understanding._phrases import word_phrase_finder
 from bot.understanding._text import HAN_PATTERN, normalize_cached, normalize_lower
-from bot.understanding.anger_model import shipped_model
+from bot.understanding.anger_model import has_enough_words, shipped_model
 from bot.understanding.concerns import Concern, detect_concern
 from flows.anger_rules import AngerPhrases, AngerRules
 
@@ -241,13 +241,13 @@ def read_anger(text: str, rules: AngerRules, *, complaints_before: int = 0) -> A
     )
     threat = any(signal in found for signal in THREAT_SIGNALS)
     angry = threat or score >= rules.threshold
-    if rules.learned.enabled and not threat and not reading.cancelled:
+    if rules.learned.enabled and not threat and not reading.cancelled and has_enough_words(text):
         # The model only adds: what the lists already found stands, and is what the reading names.
-        learned = shipped_model().read(text)
-        if learned.threat >= rules.learned.threat_at:
+        learned, at = shipped_model().read(text), rules.learned
+        if at.threat_at is not None and learned.threat >= at.threat_at:
             found.add("learned_threat")
             threat = angry = True
-        elif not angry and learned.angry >= rules.learned.angry_at:
+        elif not angry and at.angry_at is not None and learned.angry >= at.angry_at:
             found.add("learned_anger")
             angry = True
     signals = tuple(signal for signal in SIGNALS if signal in found)
@@ -369,13 +369,19 @@ def _tags_in(lower: str, compiled: _CompiledRules) -> tuple[set[str], set[str]]:
                 praised.append(_Hit(match.start(), match.start(), (_QUOTED_PRAISE,)))
         # What is between quotes is someone else's words, but for praise, which the quotes may make sarcasm.
         unquoted = [hit for hit in hits if not _in_quotes(hit, quoted)]
-        if len(unquoted) < len(hits):
+        if any(_makes_a_signal(hit) for hit in hits if _in_quotes(hit, quoted)):
             unquoted.append(_Hit(0, 0, (_CANCELLED,)))
         hits = unquoted + praised
     if not hits:
         return set(), set()
     hits.sort()
     return _uncancelled(lower, hits, compiled.rules)
+
+
+def _makes_a_signal(hit: _Hit) -> bool:
+    """Whether `hit` is a signal or part of a threat (a venue, a move), not a cue: cancelling one of those is
+    the admin's decision that the model must not undo."""
+    return any(tag in _SIGNALS_SET or tag in _MOVES or tag.startswith(_VENUE_PREFIX) for tag in hit.tags)
 
 
 def _in_quotes(hit: _Hit, quoted: list[tuple[int, int]]) -> bool:
@@ -431,11 +437,13 @@ def _uncancelled(lower: str, hits: list[_Hit], rules: AngerRules) -> tuple[set[s
         # A cancelled hit carries its cue on: "some people say they'll report you to the BBB".
         if _reaches(lower, negation, hit, clause, rules.negation_window):
             negation = (hit.end, clause)
-            found.add(_CANCELLED)
+            if _makes_a_signal(hit):
+                found.add(_CANCELLED)
             continue
         if _reaches(lower, quoting, hit, clause, rules.quoting_window):
             quoting = (hit.end, clause)
-            found.add(_CANCELLED)
+            if _makes_a_signal(hit):
+                found.add(_CANCELLED)
             continue
         in_enquiry = clause in enquiry_clauses
         for tag in hit.tags:

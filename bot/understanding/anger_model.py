@@ -23,7 +23,7 @@ from pathlib import Path
 
 from bot.understanding._text import HAN_PATTERN, normalize_lower
 
-__all__ = ["HEADS", "LearnedAnger", "LearnedReading", "features", "shipped_model"]
+__all__ = ["HEADS", "LearnedAnger", "LearnedReading", "features", "has_enough_words", "shipped_model"]
 
 MODEL_PATH = Path(__file__).with_name("anger_model.bin")
 HEADS = ("angry", "threat")
@@ -31,6 +31,11 @@ BUCKETS = 1 << 16  # hashed feature slots per head
 _MAGIC = b"dmcare-anger-1\n"
 _READ_AT_MOST = 1000  # characters: what a DM's tone needs, and a bound on the work
 _DIGITS = re.compile(r"\d+")
+# Below this many words (a Chinese character is half of one) the model is not asked: "4", "yes", "#1001",
+# "好的谢谢" carry too little for it, and the lists read them well. Its prior is even, by design of the
+# training (each class weighted to count as much), so a text with nothing to go by reads as a coin toss.
+MIN_WORDS = 3
+_LATIN_WORDS = re.compile(r"[^\W\d_]{2,}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +68,14 @@ def features(text: str) -> list[int]:
         for size in (1, 2, 3):
             grams.update("h" + run[start : start + size] for start in range(len(run) - size + 1))
     return sorted({zlib.crc32(gram.encode("utf-8")) % BUCKETS for gram in grams})
+
+
+def has_enough_words(text: str) -> bool:
+    """Whether `text` says enough for the model to read: `MIN_WORDS` words or more."""
+    head = text[:_READ_AT_MOST]
+    han = len(HAN_PATTERN.findall(head))
+    latin = sum(1 for word in _LATIN_WORDS.findall(head) if not HAN_PATTERN.match(word))
+    return latin + han / 2 >= MIN_WORDS
 
 
 class LearnedAnger:

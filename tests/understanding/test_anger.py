@@ -462,6 +462,8 @@ def _flow_with_anger(**changes: Any) -> str:
         ({"en__venues_chargeback": ["bank", "Bank"]}, "escalation.anger.en.venues_chargeback", "listed twice"),
         ({"zh__threat_moves": [""]}, "escalation.anger.zh.threat_moves[0]", "empty"),
         ({"venue_window": 41}, "escalation.anger.venue_window", "less than or equal to 40"),
+        ({"learned__threat_at": 1.5}, "escalation.anger.learned.threat_at", "less than or equal to 1"),
+        ({"learned__angry_at": 0}, "escalation.anger.learned.angry_at", "greater than 0"),
     ],
 )
 def test_bad_rules_are_refused_at_the_field(change: dict[str, Any], field: str, words: str) -> None:
