@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.understanding.anger_model import BUCKETS, HEADS, MODEL_PATH, LearnedAnger, features
+from bot.understanding.anger_model import BUCKETS, HEADS, MODEL_PATH, LearnedAnger, features, sigmoid
 
 DATA = Path(__file__).resolve().parent / "data"
 TUNED_ON = ("anger_dms_fresh.jsonl", "anger_dms_fresh2.jsonl")
@@ -94,7 +94,7 @@ def _fit_head(data: Sequence[Example], head: str) -> tuple[list[float], float]:
             slots = example.slots
             norm = 1.0 / math.sqrt(len(slots)) if slots else 0.0
             margin = bias + norm * sum(weights[slot] for slot in slots)
-            predicted = 1.0 / (1.0 + math.exp(-margin)) if margin >= -30 else 0.0
+            predicted = sigmoid(margin)
             error = (predicted - (1.0 if label else 0.0)) * weight_of[label]
             for slot in slots:
                 gradient = error * norm + L2 * weights[slot]
@@ -113,12 +113,8 @@ def cross_validate(data: Sequence[Example], folds: int) -> None:
         held = set(order[fold::folds])
         model = fit([data[index] for index in order if index not in held])
         for index in held:
-            example = data[index]
-            weights, biases = model.weights, model.biases
-            norm = 1.0 / math.sqrt(len(example.slots)) if example.slots else 0.0
-            angry = biases["angry"] + norm * sum(weights["angry"][slot] for slot in example.slots)
-            threat = biases["threat"] + norm * sum(weights["threat"][slot] for slot in example.slots)
-            scored.append((example, _sigmoid(angry), _sigmoid(threat)))
+            reading = model.read_slots(data[index].slots)
+            scored.append((data[index], reading.angry, reading.threat))
     print(f"{folds}-fold cross-validation of the model alone, {len(data)} DMs")
     for threshold in (0.5, 0.6, 0.7, 0.8, 0.9):
         for language in ("en", "zh"):
@@ -138,10 +134,6 @@ def _figures(part: Sequence[tuple[Example, float, float]], head: str, threshold:
     precision = true_positive / guessed if guessed else 0.0
     recall = true_positive / actual if actual else 0.0
     return f"P {precision:.3f} R {recall:.3f} calm flagged {calm_flagged}/{false_alarms}"
-
-
-def _sigmoid(value: float) -> float:
-    return 1.0 / (1.0 + math.exp(-value)) if value >= -30 else 0.0
 
 
 def main() -> None:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from bot.understanding._text import HAN_PATTERN, normalize_lower
 
-__all__ = ["HEADS", "LearnedAnger", "LearnedReading", "features", "has_enough_words", "shipped_model"]
+__all__ = ["HEADS", "LearnedAnger", "LearnedReading", "features", "has_enough_words", "shipped_model", "sigmoid"]
 
 MODEL_PATH = Path(__file__).with_name("anger_model.bin")
 HEADS = ("angry", "threat")
@@ -89,14 +89,15 @@ class LearnedAnger:
         self.biases = biases
 
     def read(self, text: str) -> LearnedReading:
-        slots = features(text)
-        if not slots:
-            return LearnedReading(angry=_sigmoid(self.biases["angry"]), threat=_sigmoid(self.biases["threat"]))
-        norm = 1.0 / math.sqrt(len(slots))
+        return self.read_slots(features(text))
+
+    def read_slots(self, slots: list[int]) -> LearnedReading:
+        """The probabilities for a text with these feature slots (see `features`)."""
+        norm = 1.0 / math.sqrt(len(slots)) if slots else 0.0
         angry, threat = self.weights["angry"], self.weights["threat"]
         return LearnedReading(
-            angry=_sigmoid(self.biases["angry"] + norm * sum(angry[slot] for slot in slots)),
-            threat=_sigmoid(self.biases["threat"] + norm * sum(threat[slot] for slot in slots)),
+            angry=sigmoid(self.biases["angry"] + norm * sum(angry[slot] for slot in slots)),
+            threat=sigmoid(self.biases["threat"] + norm * sum(threat[slot] for slot in slots)),
         )
 
     def to_bytes(self) -> bytes:
@@ -134,7 +135,7 @@ def shipped_model() -> LearnedAnger:
     return LearnedAnger.from_bytes(MODEL_PATH.read_bytes())
 
 
-def _sigmoid(value: float) -> float:
+def sigmoid(value: float) -> float:
     if value >= 0:
         return 1.0 / (1.0 + math.exp(-value))
     exp = math.exp(value)
